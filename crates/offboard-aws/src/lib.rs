@@ -1,0 +1,1 @@
+//! offboard-aws

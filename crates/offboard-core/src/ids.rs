@@ -1,0 +1,1 @@
+//! Identifier rules from the AWS models (being written).

@@ -1,0 +1,297 @@
+//! The plan: what `offboard plan` decided and `offboard apply` will do, as data.
+//!
+//! A plan is versioned JSON (`format_version`) and deterministic: the same policy, observed state
+//! and clock give byte-identical output. It carries everything `apply` needs and nothing secret:
+//! digests of the policy and of the observed state, the paths it was made from, the per-principal
+//! view a reviewer reads, and the ordered actions with the exact AWS request each will send.
+//! The schema is documented in `docs/plan-format.md`.
+
+use crate::grant::{Grant, Labels, Service};
+use crate::principal::PrincipalRef;
+use crate::state::Resolution;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Bumped on any incompatible change of the JSON layout; `apply` and `show` refuse other values.
+pub const PLAN_FORMAT_VERSION: u32 = 1;
+
+/// AppStream `BatchDisassociateUserStack` and Kendra `DisassociatePersonasFromEntities` take at
+/// most 25 items per call.
+pub const MAX_BATCH: usize = 25;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Plan {
+    pub format_version: u32,
+    /// When the plan was made (RFC 3339, UTC), from the injected clock.
+    pub created_at: String,
+    /// Paths of the config and the policy inputs, relative to the working directory the plan was
+    /// made in, so `offboard apply plan.json` from the same directory needs nothing else.
+    pub config_path: String,
+    pub policy_paths: Vec<String>,
+    pub policy_digest: String,
+    pub state_digest: String,
+    /// Kendra `OrderingId` of every `DeletePrincipalMapping` in this plan: milliseconds since the
+    /// epoch at plan time. Fixed here so re-applying the same plan is idempotent and a mapping
+    /// PUT after the plan was made (a newer id) is never overridden by it.
+    pub ordering_id: i64,
+    /// The guardrail in force when the plan was made.
+    pub max_removals: u32,
+    /// Per principal: what it has, what goes, what stays and why. Policy order.
+    pub principals: Vec<PrincipalPlan>,
+    /// The actions, in execution order (phases in [`Phase`] order, deterministic inside).
+    pub actions: Vec<Action>,
+    #[serde(default, skip_serializing_if = "Labels::is_empty")]
+    pub labels: Labels,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrincipalPlan {
+    pub principal: PrincipalRef,
+    pub reason: String,
+    pub resolution: Resolution,
+    /// Every grant observed, sorted.
+    pub before: Vec<Grant>,
+    /// The grants this plan removes, sorted (a subset of `before`).
+    pub remove: Vec<Grant>,
+    /// Grants that stay although the principal is a leaver, each with the reason.
+    pub skipped: Vec<Skipped>,
+}
+
+impl PrincipalPlan {
+    /// What is left after the plan: `before` minus `remove`.
+    pub fn after(&self) -> Vec<Grant> {
+        self.before.iter().filter(|g| !self.remove.contains(g)).cloned().collect()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Skipped {
+    pub grant: Grant,
+    pub why: SkipReason,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum SkipReason {
+    /// A guardrail: protected account, user or group. Never planned.
+    Protected { what: String },
+    /// Listed under the leaver's `keep`.
+    Kept,
+    /// The leaver's `effective` date is still ahead.
+    NotYetEffective { effective: String },
+    /// The service is outside the leaver's `scope`.
+    OutOfScope,
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SkipReason::Protected { what } => write!(f, "skipped: protected ({what})"),
+            SkipReason::Kept => f.write_str("skipped: kept by policy"),
+            SkipReason::NotYetEffective { effective } => write!(f, "skipped: not effective until {effective}"),
+            SkipReason::OutOfScope => f.write_str("skipped: out of scope"),
+        }
+    }
+}
+
+/// Execution phases, in the order `apply` runs them: the most powerful access goes first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    SsoAssignments,
+    AppstreamAssociations,
+    KendraPersonas,
+    KendraGroupMappings,
+}
+
+impl Phase {
+    pub const ALL: [Phase; 4] =
+        [Phase::SsoAssignments, Phase::AppstreamAssociations, Phase::KendraPersonas, Phase::KendraGroupMappings];
+
+    pub fn of(grant: &Grant) -> Phase {
+        match grant {
+            Grant::SsoAssignment { .. } => Phase::SsoAssignments,
+            Grant::AppstreamAssociation { .. } => Phase::AppstreamAssociations,
+            Grant::KendraPersona { .. } => Phase::KendraPersonas,
+            Grant::KendraGroupMapping { .. } => Phase::KendraGroupMappings,
+        }
+    }
+
+    pub fn service(self) -> Service {
+        match self {
+            Phase::SsoAssignments => Service::Sso,
+            Phase::AppstreamAssociations => Service::Appstream,
+            Phase::KendraPersonas | Phase::KendraGroupMappings => Service::Kendra,
+        }
+    }
+}
+
+/// One API call `apply` will make, and the grants it removes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Action {
+    /// Stable within the plan: `<phase>-<n>`, e.g. `sso_assignments-3`.
+    pub id: String,
+    pub phase: Phase,
+    /// The grants removed by this call, each with its principal and reason. One item for
+    /// single-target calls; up to [`MAX_BATCH`] for batch calls.
+    pub items: Vec<ActionItem>,
+    pub request: ApiRequest,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionItem {
+    pub principal: PrincipalRef,
+    pub reason: String,
+    pub grant: Grant,
+}
+
+/// The exact request an action sends, with AWS's member names, so a reviewer of the JSON sees
+/// the wire request. Ids only; nothing secret.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "operation", content = "input")]
+pub enum ApiRequest {
+    #[serde(rename_all = "PascalCase")]
+    DeleteAccountAssignment {
+        instance_arn: String,
+        target_id: String,
+        /// Always `AWS_ACCOUNT`.
+        target_type: String,
+        permission_set_arn: String,
+        /// `USER` or `GROUP`.
+        principal_type: String,
+        principal_id: String,
+    },
+    #[serde(rename_all = "PascalCase")]
+    BatchDisassociateUserStack { user_stack_associations: Vec<UserStackAssociation> },
+    #[serde(rename_all = "PascalCase")]
+    DisassociatePersonasFromEntities {
+        /// The experience id.
+        id: String,
+        index_id: String,
+        entity_ids: Vec<String>,
+    },
+    #[serde(rename_all = "PascalCase")]
+    DeletePrincipalMapping {
+        index_id: String,
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        data_source_id: Option<String>,
+        group_id: String,
+        ordering_id: i64,
+    },
+}
+
+impl ApiRequest {
+    pub fn operation(&self) -> &'static str {
+        match self {
+            ApiRequest::DeleteAccountAssignment { .. } => "DeleteAccountAssignment",
+            ApiRequest::BatchDisassociateUserStack { .. } => "BatchDisassociateUserStack",
+            ApiRequest::DisassociatePersonasFromEntities { .. } => "DisassociatePersonasFromEntities",
+            ApiRequest::DeletePrincipalMapping { .. } => "DeletePrincipalMapping",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct UserStackAssociation {
+    pub stack_name: String,
+    pub user_name: String,
+    pub authentication_type: String,
+}
+
+/// Counts for summary lines and tables.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub principals: usize,
+    pub to_remove: usize,
+    pub sso: usize,
+    pub appstream: usize,
+    pub kendra: usize,
+    pub skipped: usize,
+    pub protected: usize,
+    pub not_found: usize,
+}
+
+impl Plan {
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary { principals: self.principals.len(), ..Summary::default() };
+        for p in &self.principals {
+            for g in &p.remove {
+                s.to_remove += 1;
+                match g.service() {
+                    Service::Sso => s.sso += 1,
+                    Service::Appstream => s.appstream += 1,
+                    Service::Kendra => s.kendra += 1,
+                }
+            }
+            s.skipped += p.skipped.len();
+            s.protected += p.skipped.iter().filter(|k| matches!(k.why, SkipReason::Protected { .. })).count();
+            if p.resolution == Resolution::NotFound {
+                s.not_found += 1;
+            }
+        }
+        s
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.actions.is_empty()
+    }
+
+    /// Number of grants the plan removes (what `guardrails.max_removals` limits).
+    pub fn removal_count(&self) -> usize {
+        self.actions.iter().map(|a| a.items.len()).sum()
+    }
+
+    /// Deterministic JSON (pretty, trailing newline).
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+
+    /// Digest of the plan file as written by [`Plan::to_json`]: what a reviewer matches between
+    /// the PR comment and the artifact.
+    pub fn digest(&self) -> String {
+        crate::digest::sha256_bytes(self.to_json().as_bytes())
+    }
+
+    /// Parse a plan file, refusing other format versions with a message that says which.
+    pub fn from_json(text: &str) -> Result<Plan, PlanFileError> {
+        #[derive(Deserialize)]
+        struct VersionProbe {
+            format_version: Option<u32>,
+        }
+        let probe: VersionProbe = serde_json::from_str(text).map_err(|e| PlanFileError::Syntax {
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        })?;
+        match probe.format_version {
+            Some(PLAN_FORMAT_VERSION) => {}
+            Some(v) => return Err(PlanFileError::Version { found: v }),
+            None => return Err(PlanFileError::NotAPlan),
+        }
+        serde_json::from_str(text).map_err(|e| PlanFileError::Syntax {
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PlanFileError {
+    #[error("{line}:{column}: not a valid offboard plan: {message}")]
+    Syntax { line: usize, column: usize, message: String },
+    #[error(
+        "plan format_version {found} is not supported by this offboard (it reads version {PLAN_FORMAT_VERSION}); make the plan again with this version"
+    )]
+    Version { found: u32 },
+    #[error("not an offboard plan: the JSON has no `format_version`; pass a file written by `offboard plan --out`")]
+    NotAPlan,
+}

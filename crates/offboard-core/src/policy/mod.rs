@@ -1,0 +1,187 @@
+//! Policy v1: the environment (`offboard.yaml`) and the leavers (any number of leaver files).
+//!
+//! The types in this module are the *validated* policy: every identifier in them has passed
+//! [`crate::ids`], every leaver has a reason, no principal is declared twice. They are produced
+//! only by [`load`], which turns source text into a `Policy` or into located errors.
+//! Source locations are kept (`Origin`) so later checks can point at the right line too.
+
+pub mod error;
+pub mod load;
+mod raw;
+
+pub use error::{PolicyError, PolicyErrors};
+pub use load::{Source, load};
+
+use crate::grant::Service;
+use crate::principal::PrincipalRef;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::fmt;
+use time::Date;
+
+/// Where something was written: `path:line:column` (1-based).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Origin {
+    pub path: String,
+    pub line: u32,
+    pub column: u32,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.path, self.line, self.column)
+    }
+}
+
+/// The whole validated policy.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Policy {
+    pub config: Config,
+    /// Leavers in a deterministic order: the order of the files as given (directories walked
+    /// sorted), then the order inside each file.
+    pub leavers: Vec<Leaver>,
+}
+
+impl Policy {
+    /// Digest of the policy's meaning (`sha256:…`): comments, formatting and file layout do not
+    /// change it; any change to what would be removed does. `apply` refuses a plan whose digest
+    /// differs from the files it is run next to.
+    pub fn digest(&self) -> String {
+        #[derive(Serialize)]
+        struct Canonical<'a> {
+            config: &'a Config,
+            leavers: Vec<CanonicalLeaver<'a>>,
+        }
+        #[derive(Serialize)]
+        struct CanonicalLeaver<'a> {
+            principal: &'a PrincipalRef,
+            reason: &'a str,
+            effective: Option<String>,
+            scope: &'a BTreeSet<Service>,
+            keep: &'a Keep,
+            kendra_group_id: &'a Option<String>,
+        }
+        let mut leavers: Vec<CanonicalLeaver<'_>> = self
+            .leavers
+            .iter()
+            .map(|l| CanonicalLeaver {
+                principal: &l.principal,
+                reason: &l.reason,
+                effective: l.effective.map(|d| d.to_string()),
+                scope: &l.scope,
+                keep: &l.keep,
+                kendra_group_id: &l.kendra_group_id,
+            })
+            .collect();
+        leavers.sort_by(|a, b| a.principal.cmp(b.principal));
+        crate::digest::sha256_json(&Canonical { config: &self.config, leavers })
+    }
+}
+
+/// `offboard.yaml`: where to look, and what is protected.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Config {
+    pub sso: Option<SsoConfig>,
+    pub appstream: Option<AppstreamConfig>,
+    pub kendra: Option<KendraConfig>,
+    pub guardrails: Guardrails,
+}
+
+impl Config {
+    /// The services this environment is configured for; the default `scope` of a leaver.
+    pub fn configured_services(&self) -> BTreeSet<Service> {
+        let mut s = BTreeSet::new();
+        if self.sso.is_some() {
+            s.insert(Service::Sso);
+        }
+        if self.appstream.is_some() {
+            s.insert(Service::Appstream);
+        }
+        if self.kendra.is_some() {
+            s.insert(Service::Kendra);
+        }
+        s
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SsoConfig {
+    pub instance_arn: String,
+    /// Discovered with `ListInstances` when absent.
+    pub identity_store_id: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AppstreamConfig {
+    /// `USERPOOL` (default), `SAML`, `API` or `AWS_AD`.
+    pub authentication_type: String,
+    pub stacks: StackSelection,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StackSelection {
+    /// `["*"]`: every stack, listed with `DescribeStacks`.
+    All,
+    Named(Vec<String>),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct KendraConfig {
+    pub indexes: Vec<KendraIndexConfig>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct KendraIndexConfig {
+    pub id: String,
+    pub experiences: Vec<String>,
+    /// Data sources whose group mappings are read; empty means the index level only.
+    pub data_sources: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Guardrails {
+    pub protected_users: Vec<String>,
+    pub protected_groups: Vec<String>,
+    pub protected_accounts: Vec<String>,
+    /// `apply` refuses a plan with more removals unless `--allow-large`.
+    pub max_removals: u32,
+}
+
+impl Default for Guardrails {
+    fn default() -> Self {
+        Self {
+            protected_users: Vec::new(),
+            protected_groups: Vec::new(),
+            protected_accounts: Vec::new(),
+            max_removals: DEFAULT_MAX_REMOVALS,
+        }
+    }
+}
+
+pub const DEFAULT_MAX_REMOVALS: u32 = 500;
+
+/// One declared leaver: a user or a group to take access away from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Leaver {
+    pub principal: PrincipalRef,
+    /// Required and non-empty: shown in plans and written to the journal.
+    pub reason: String,
+    /// Not removed before this date (UTC).
+    pub effective: Option<Date>,
+    /// Services to remove access from; defaults to every configured service.
+    pub scope: BTreeSet<Service>,
+    pub keep: Keep,
+    /// Groups only: the ACL group id used in Kendra principal mappings.
+    pub kendra_group_id: Option<String>,
+    /// Where the leaver entry starts, for messages.
+    pub origin: Origin,
+}
+
+/// Exceptions: access a leaver keeps for now.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Keep {
+    pub sso_accounts: Vec<String>,
+    pub appstream_stacks: Vec<String>,
+    pub kendra_experiences: Vec<String>,
+}

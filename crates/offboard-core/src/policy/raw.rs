@@ -1,0 +1,1 @@
+//! Raw serde shapes of the policy files (being written).
