@@ -15,6 +15,7 @@ pub mod digest;
 pub mod diff;
 pub mod grant;
 pub mod ids;
+pub mod outcome;
 pub mod plan;
 pub mod policy;
 pub mod principal;
