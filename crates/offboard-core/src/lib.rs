@@ -11,8 +11,8 @@
 //! contents in, passes the current time in, and passes the observed AWS state in. That is what
 //! makes plans reproducible (same inputs, byte-identical JSON) and the whole core unit-testable.
 
-pub mod digest;
 pub mod diff;
+pub mod digest;
 pub mod grant;
 pub mod ids;
 pub mod outcome;
@@ -22,7 +22,7 @@ pub mod principal;
 pub mod render;
 pub mod state;
 
-
+pub use diff::{PlanInputs, plan};
 pub use grant::{Grant, Service};
 pub use plan::{Action, ApiRequest, Phase, Plan};
 pub use policy::{Config, Leaver, Policy};

@@ -84,6 +84,9 @@ pub enum SkipReason {
     NotYetEffective { effective: String },
     /// The service is outside the leaver's `scope`.
     OutOfScope,
+    /// The same grant is already removed by an earlier leaver's action (one principal declared
+    /// twice, e.g. once by name and once by id).
+    Duplicate { of: String },
 }
 
 impl fmt::Display for SkipReason {
@@ -93,6 +96,7 @@ impl fmt::Display for SkipReason {
             SkipReason::Kept => f.write_str("skipped: kept by policy"),
             SkipReason::NotYetEffective { effective } => write!(f, "skipped: not effective until {effective}"),
             SkipReason::OutOfScope => f.write_str("skipped: out of scope"),
+            SkipReason::Duplicate { of } => write!(f, "skipped: already removed for {of}"),
         }
     }
 }
@@ -133,7 +137,7 @@ impl Phase {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Action {
-    /// Stable within the plan: `<phase>-<n>`, e.g. `sso_assignments-3`.
+    /// Stable within the plan: `<phase>-<n>`, e.g. `sso-3` or `kendra-persona-1`.
     pub id: String,
     pub phase: Phase,
     /// The grants removed by this call, each with its principal and reason. One item for
