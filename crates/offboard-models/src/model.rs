@@ -45,48 +45,25 @@ impl Model {
     /// Parses a botocore `service-2.json` text.
     pub fn from_json(text: &str) -> Result<Model, ModelError> {
         let root: Value = serde_json::from_str(text)?;
-        let metadata = root
-            .get("metadata")
-            .and_then(Value::as_object)
-            .ok_or(ModelError::MissingSection("metadata"))?;
-        let str_field = |key: &str| {
-            metadata
-                .get(key)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned()
-        };
+        let metadata = root.get("metadata").and_then(Value::as_object).ok_or(ModelError::MissingSection("metadata"))?;
+        let str_field = |key: &str| metadata.get(key).and_then(Value::as_str).unwrap_or_default().to_owned();
         let protocols = match metadata.get("protocols").and_then(Value::as_array) {
-            Some(list) => list
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect(),
+            Some(list) => list.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
             None => vec![str_field("protocol")],
         };
 
-        let shapes_json = root
-            .get("shapes")
-            .and_then(Value::as_object)
-            .ok_or(ModelError::MissingSection("shapes"))?;
+        let shapes_json = root.get("shapes").and_then(Value::as_object).ok_or(ModelError::MissingSection("shapes"))?;
         let mut shapes = BTreeMap::new();
         for (name, json) in shapes_json {
             shapes.insert(name.clone(), parse_shape(name, json)?);
         }
 
-        let operations_json = root
-            .get("operations")
-            .and_then(Value::as_object)
-            .ok_or(ModelError::MissingSection("operations"))?;
+        let operations_json =
+            root.get("operations").and_then(Value::as_object).ok_or(ModelError::MissingSection("operations"))?;
         let mut operations = BTreeMap::new();
         for (name, json) in operations_json {
             let operation = parse_operation(name, json)?;
-            for referenced in operation
-                .input
-                .iter()
-                .chain(operation.output.iter())
-                .chain(operation.errors.iter())
-            {
+            for referenced in operation.input.iter().chain(operation.output.iter()).chain(operation.errors.iter()) {
                 if !shapes.contains_key(referenced) {
                     return Err(ModelError::Operation {
                         operation: name.clone(),
@@ -176,10 +153,7 @@ impl Model {
 
     /// The modeled errors of `op` (empty for an unknown operation).
     pub fn error_shapes(&self, op: &str) -> Vec<&str> {
-        self.operations
-            .get(op)
-            .map(|o| o.errors.iter().map(String::as_str).collect())
-            .unwrap_or_default()
+        self.operations.get(op).map(|o| o.errors.iter().map(String::as_str).collect()).unwrap_or_default()
     }
 
     /// Shapes whose pattern the `regex` crate cannot compile, with the pattern and the reason.
@@ -189,33 +163,23 @@ impl Model {
             .values()
             .filter_map(|shape| {
                 let raw = shape.pattern.as_deref()?;
-                crate::pattern::compile_whole_value(raw)
-                    .err()
-                    .map(|e| (shape.name.as_str(), raw, e.to_string()))
+                crate::pattern::compile_whole_value(raw).err().map(|e| (shape.name.as_str(), raw, e.to_string()))
             })
             .collect()
     }
 }
 
 fn parse_operation(name: &str, json: &Value) -> Result<Operation, ModelError> {
-    let shape_ref = |key: &str| {
-        json.get(key)
-            .and_then(|r| r.get("shape"))
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    };
+    let shape_ref = |key: &str| json.get(key).and_then(|r| r.get("shape")).and_then(Value::as_str).map(str::to_owned);
     let errors = match json.get("errors") {
         None => Vec::new(),
         Some(Value::Array(list)) => list
             .iter()
             .map(|e| {
-                e.get("shape")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-                    .ok_or_else(|| ModelError::Operation {
-                        operation: name.to_owned(),
-                        problem: "an `errors` entry has no `shape` name".to_owned(),
-                    })
+                e.get("shape").and_then(Value::as_str).map(str::to_owned).ok_or_else(|| ModelError::Operation {
+                    operation: name.to_owned(),
+                    problem: "an `errors` entry has no `shape` name".to_owned(),
+                })
             })
             .collect::<Result<_, _>>()?,
         Some(_) => {
@@ -225,27 +189,14 @@ fn parse_operation(name: &str, json: &Value) -> Result<Operation, ModelError> {
             });
         }
     };
-    Ok(Operation {
-        name: name.to_owned(),
-        input: shape_ref("input"),
-        output: shape_ref("output"),
-        errors,
-    })
+    Ok(Operation { name: name.to_owned(), input: shape_ref("input"), output: shape_ref("output"), errors })
 }
 
 fn parse_shape(name: &str, json: &Value) -> Result<Shape, ModelError> {
-    let problem = |problem: String| ModelError::Shape {
-        shape: name.to_owned(),
-        problem,
-    };
-    let obj = json
-        .as_object()
-        .ok_or_else(|| problem("is not a JSON object".to_owned()))?;
+    let problem = |problem: String| ModelError::Shape { shape: name.to_owned(), problem };
+    let obj = json.as_object().ok_or_else(|| problem("is not a JSON object".to_owned()))?;
     let flag = |key: &str| obj.get(key).and_then(Value::as_bool).unwrap_or(false);
-    let type_name = obj
-        .get("type")
-        .and_then(Value::as_str)
-        .ok_or_else(|| problem("has no `type`".to_owned()))?;
+    let type_name = obj.get("type").and_then(Value::as_str).ok_or_else(|| problem("has no `type`".to_owned()))?;
     let shape_type = match type_name {
         "structure" if flag("union") => ShapeType::Union,
         "structure" if flag("document") => ShapeType::Document,
@@ -287,32 +238,19 @@ fn parse_shape(name: &str, json: &Value) -> Result<Shape, ModelError> {
         Some(Value::Object(members)) => parse_members(name, members, &required)?,
         Some(_) => return Err(problem("`members` is not an object".to_owned())),
     };
-    if let Some(missing) = required
-        .iter()
-        .find(|r| !members.iter().any(|m| m.name == **r))
-    {
-        return Err(problem(format!(
-            "requires member `{missing}`, which it does not have"
-        )));
+    if let Some(missing) = required.iter().find(|r| !members.iter().any(|m| m.name == **r)) {
+        return Err(problem(format!("requires member `{missing}`, which it does not have")));
     }
     Ok(Shape {
         name: name.to_owned(),
         shape_type,
         min: obj.get("min").and_then(Value::as_f64),
         max: obj.get("max").and_then(Value::as_f64),
-        pattern: obj
-            .get("pattern")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
+        pattern: obj.get("pattern").and_then(Value::as_str).map(str::to_owned),
         enum_values: obj
             .get("enum")
             .and_then(Value::as_array)
-            .map(|e| {
-                e.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
+            .map(|e| e.iter().filter_map(Value::as_str).map(str::to_owned).collect())
             .unwrap_or_default(),
         members,
         list_member: target_of("member")?,
@@ -329,29 +267,19 @@ fn parse_shape(name: &str, json: &Value) -> Result<Shape, ModelError> {
     })
 }
 
-fn parse_members(
-    shape: &str,
-    members: &Map<String, Value>,
-    required: &[&str],
-) -> Result<Vec<Member>, ModelError> {
+fn parse_members(shape: &str, members: &Map<String, Value>, required: &[&str]) -> Result<Vec<Member>, ModelError> {
     let mut parsed: Vec<Member> = members
         .iter()
         .map(|(name, json)| {
-            let target =
-                json.get("shape")
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| ModelError::Shape {
-                        shape: shape.to_owned(),
-                        problem: format!("member `{name}` has no `shape`"),
-                    })?;
+            let target = json.get("shape").and_then(Value::as_str).ok_or_else(|| ModelError::Shape {
+                shape: shape.to_owned(),
+                problem: format!("member `{name}` has no `shape`"),
+            })?;
             Ok(Member {
                 name: name.clone(),
                 target: target.to_owned(),
                 required: required.contains(&name.as_str()),
-                idempotency_token: json
-                    .get("idempotencyToken")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false),
+                idempotency_token: json.get("idempotencyToken").and_then(Value::as_bool).unwrap_or(false),
             })
         })
         .collect::<Result<_, ModelError>>()?;

@@ -14,50 +14,26 @@ pub enum Service {
     Kendra,
 }
 
-static SSO_ADMIN: LazyLock<Model> = LazyLock::new(|| {
-    parse(
-        Service::SsoAdmin,
-        include_str!("../models/sso-admin/service-2.json"),
-    )
-});
-static IDENTITY_STORE: LazyLock<Model> = LazyLock::new(|| {
-    parse(
-        Service::IdentityStore,
-        include_str!("../models/identitystore/service-2.json"),
-    )
-});
-static APP_STREAM: LazyLock<Model> = LazyLock::new(|| {
-    parse(
-        Service::AppStream,
-        include_str!("../models/appstream/service-2.json"),
-    )
-});
-static KENDRA: LazyLock<Model> = LazyLock::new(|| {
-    parse(
-        Service::Kendra,
-        include_str!("../models/kendra/service-2.json"),
-    )
-});
+static SSO_ADMIN: LazyLock<Model> =
+    LazyLock::new(|| parse(Service::SsoAdmin, include_str!("../models/sso-admin/service-2.json")));
+static IDENTITY_STORE: LazyLock<Model> =
+    LazyLock::new(|| parse(Service::IdentityStore, include_str!("../models/identitystore/service-2.json")));
+static APP_STREAM: LazyLock<Model> =
+    LazyLock::new(|| parse(Service::AppStream, include_str!("../models/appstream/service-2.json")));
+static KENDRA: LazyLock<Model> =
+    LazyLock::new(|| parse(Service::Kendra, include_str!("../models/kendra/service-2.json")));
 
 /// The embedded models are part of the build, not input: a parse failure is a broken build, which
 /// the `every_embedded_model_parses` test catches before anything ships.
 fn parse(service: Service, text: &str) -> Model {
     match Model::from_json(text) {
         Ok(model) => model,
-        Err(e) => panic!(
-            "the embedded {} model is broken: {e}",
-            service.botocore_name()
-        ),
+        Err(e) => panic!("the embedded {} model is broken: {e}", service.botocore_name()),
     }
 }
 
 impl Service {
-    pub const ALL: [Service; 4] = [
-        Service::SsoAdmin,
-        Service::IdentityStore,
-        Service::AppStream,
-        Service::Kendra,
-    ];
+    pub const ALL: [Service; 4] = [Service::SsoAdmin, Service::IdentityStore, Service::AppStream, Service::Kendra];
 
     /// The parsed model, parsed on first use.
     pub fn model(self) -> &'static Model {
@@ -80,9 +56,7 @@ impl Service {
     }
 
     pub fn from_target_prefix(prefix: &str) -> Option<Service> {
-        Service::ALL
-            .into_iter()
-            .find(|s| s.target_prefix() == prefix)
+        Service::ALL.into_iter().find(|s| s.target_prefix() == prefix)
     }
 
     /// The botocore directory name of the model (`sso-admin`, `identitystore`, …).

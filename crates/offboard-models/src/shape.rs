@@ -53,11 +53,7 @@ impl ShapeType {
     pub fn is_number(self) -> bool {
         matches!(
             self,
-            ShapeType::Integer
-                | ShapeType::Long
-                | ShapeType::Double
-                | ShapeType::Float
-                | ShapeType::Timestamp
+            ShapeType::Integer | ShapeType::Long | ShapeType::Double | ShapeType::Float | ShapeType::Timestamp
         )
     }
 }

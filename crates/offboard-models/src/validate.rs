@@ -30,8 +30,7 @@ impl Model {
     /// (that is how older servers accept newer clients, and why Smithy had to tell deserializers to
     /// skip `__type` inside unions). [`Model::unknown_input_members`] lists them for logging.
     pub fn validate_input(&self, op: &str, body: &Value) -> Result<(), Violations> {
-        self.validate_operation_part(op, body, Mode::Input)
-            .map(drop)
+        self.validate_operation_part(op, body, Mode::Input).map(drop)
     }
 
     /// Paths of the members of a request body that the input shape does not have (AWS ignores them).
@@ -54,8 +53,7 @@ impl Model {
     /// types match, required members are present, unions have one member set. No constraint checks.
     /// An operation without output accepts only an empty body (`{}` or `Value::Null`).
     pub fn validate_output(&self, op: &str, body: &Value) -> Result<(), Violations> {
-        self.validate_operation_part(op, body, Mode::Output)
-            .map(drop)
+        self.validate_operation_part(op, body, Mode::Output).map(drop)
     }
 
     /// Checks an error body against the error shape `error_shape` (e.g. `ValidationException`), as
@@ -68,21 +66,14 @@ impl Model {
                 walker.top(error_shape, body);
                 walker.finish().map(drop)
             }
-            Some(_) => Err(unknown(format!(
-                "shape `{error_shape}` is not an error shape; expected one marked `exception`"
-            ))),
-            None => Err(unknown(format!(
-                "the model has no error shape `{error_shape}`"
-            ))),
+            Some(_) => {
+                Err(unknown(format!("shape `{error_shape}` is not an error shape; expected one marked `exception`")))
+            }
+            None => Err(unknown(format!("the model has no error shape `{error_shape}`"))),
         }
     }
 
-    fn validate_operation_part(
-        &self,
-        op: &str,
-        body: &Value,
-        mode: Mode,
-    ) -> Result<Vec<String>, Violations> {
+    fn validate_operation_part(&self, op: &str, body: &Value, mode: Mode) -> Result<Vec<String>, Violations> {
         let Some(operation) = self.operation(op) else {
             return Err(unknown(format!(
                 "the model has no operation `{op}` (target prefix {}); known operations: {}",
@@ -90,11 +81,7 @@ impl Model {
                 self.operation_names().collect::<Vec<_>>().join(", ")
             )));
         };
-        let shape = if mode == Mode::Input {
-            operation.input.as_deref()
-        } else {
-            operation.output.as_deref()
-        };
+        let shape = if mode == Mode::Input { operation.input.as_deref() } else { operation.output.as_deref() };
         let mut walker = Walker::new(self, mode);
         match shape {
             Some(shape) => walker.top(shape, body),
@@ -105,12 +92,7 @@ impl Model {
 }
 
 fn unknown(message: String) -> Violations {
-    Violations(vec![Violation::new(
-        ViolationKind::UnknownOperation,
-        "",
-        None,
-        message,
-    )])
+    Violations(vec![Violation::new(ViolationKind::UnknownOperation, "", None, message)])
 }
 
 struct Walker<'m> {
@@ -122,20 +104,11 @@ struct Walker<'m> {
 
 impl<'m> Walker<'m> {
     fn new(model: &'m Model, mode: Mode) -> Self {
-        Walker {
-            model,
-            mode,
-            violations: Vec::new(),
-            unknown: Vec::new(),
-        }
+        Walker { model, mode, violations: Vec::new(), unknown: Vec::new() }
     }
 
     fn finish(self) -> Result<Vec<String>, Violations> {
-        if self.violations.is_empty() {
-            Ok(self.unknown)
-        } else {
-            Err(Violations(self.violations))
-        }
+        if self.violations.is_empty() { Ok(self.unknown) } else { Err(Violations(self.violations)) }
     }
 
     fn top(&mut self, shape_name: &str, body: &Value) {
@@ -161,36 +134,17 @@ impl<'m> Walker<'m> {
         }
     }
 
-    fn push(
-        &mut self,
-        kind: ViolationKind,
-        path: &str,
-        value: Option<String>,
-        message: impl Into<String>,
-    ) {
-        self.violations
-            .push(Violation::new(kind, path, value, message));
+    fn push(&mut self, kind: ViolationKind, path: &str, value: Option<String>, message: impl Into<String>) {
+        self.violations.push(Violation::new(kind, path, value, message));
     }
 
     fn member_path(&self, parent: &str, member: &str) -> String {
-        let name = if self.mode == Mode::Input {
-            lower_first(member)
-        } else {
-            member.to_owned()
-        };
-        if parent.is_empty() {
-            name
-        } else {
-            format!("{parent}.{name}")
-        }
+        let name = if self.mode == Mode::Input { lower_first(member) } else { member.to_owned() };
+        if parent.is_empty() { name } else { format!("{parent}.{name}") }
     }
 
     fn item_path(&self, parent: &str, index: usize) -> String {
-        if self.mode == Mode::Input {
-            format!("{parent}.{}.member", index + 1)
-        } else {
-            format!("{parent}[{index}]")
-        }
+        if self.mode == Mode::Input { format!("{parent}.{}.member", index + 1) } else { format!("{parent}[{index}]") }
     }
 
     fn checks_constraints(&self) -> bool {
@@ -200,12 +154,7 @@ impl<'m> Walker<'m> {
     fn value(&mut self, shape_name: &str, value: &Value, path: &str) {
         let Some(shape) = self.model.shape(shape_name) else {
             // Model::from_json checked every reference, so this cannot happen for a parsed model.
-            self.push(
-                ViolationKind::UnknownOperation,
-                path,
-                None,
-                format!("the model has no shape `{shape_name}`"),
-            );
+            self.push(ViolationKind::UnknownOperation, path, None, format!("the model has no shape `{shape_name}`"));
             return;
         };
         let shown = (!shape.sensitive).then(|| render_value(value));
@@ -234,12 +183,7 @@ impl<'m> Walker<'m> {
                 ViolationKind::Serialization,
                 path,
                 shown,
-                format!(
-                    "expected {} for shape `{}`, found {}",
-                    json_form(expected),
-                    shape.name,
-                    json_kind(value)
-                ),
+                format!("expected {} for shape `{}`, found {}", json_form(expected), shape.name, json_kind(value)),
             ),
         }
     }
@@ -281,11 +225,7 @@ impl<'m> Walker<'m> {
                     names.join(", "),
                     set.len(),
                     if set.len() == 1 { "is" } else { "are" },
-                    if set.is_empty() {
-                        String::new()
-                    } else {
-                        format!(": {}", set.join(", "))
-                    }
+                    if set.is_empty() { String::new() } else { format!(": {}", set.join(", ")) }
                 ),
             );
         }
@@ -301,9 +241,7 @@ impl<'m> Walker<'m> {
     fn member_value<'v>(&self, obj: &'v Map<String, Value>, name: &str) -> Option<&'v Value> {
         let found = obj.get(name).or_else(|| {
             // awsJson services send the `Message` member of errors as `message`.
-            (self.mode == Mode::Error && name == "Message")
-                .then(|| obj.get("message"))
-                .flatten()
+            (self.mode == Mode::Error && name == "Message").then(|| obj.get("message")).flatten()
         });
         found.filter(|v| !v.is_null())
     }
@@ -311,11 +249,8 @@ impl<'m> Walker<'m> {
     fn unknown_members(&mut self, shape: &Shape, obj: &Map<String, Value>, path: &str) {
         for key in obj.keys() {
             let known = shape.member(key).is_some()
-                || (key == "__type"
-                    && (self.mode == Mode::Error || shape.shape_type == ShapeType::Union))
-                || (key == "message"
-                    && self.mode == Mode::Error
-                    && shape.member("Message").is_some());
+                || (key == "__type" && (self.mode == Mode::Error || shape.shape_type == ShapeType::Union))
+                || (key == "message" && self.mode == Mode::Error && shape.member("Message").is_some());
             if known {
                 continue;
             }
@@ -328,11 +263,7 @@ impl<'m> Walker<'m> {
                     ViolationKind::UnknownMember,
                     &key_path,
                     None,
-                    format!(
-                        "shape `{}` has no member `{key}`; its members are: {}",
-                        shape.name,
-                        names.join(", ")
-                    ),
+                    format!("shape `{}` has no member `{key}`; its members are: {}", shape.name, names.join(", ")),
                 );
             }
         }
@@ -373,11 +304,7 @@ impl<'m> Walker<'m> {
             if let Some(value_shape) = shape.map_value.as_deref()
                 && !value.is_null()
             {
-                let value_path = if path.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{path}.{key}")
-                };
+                let value_path = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
                 self.value(value_shape, value, &value_path);
             }
         }
@@ -403,10 +330,7 @@ impl<'m> Walker<'m> {
                 ViolationKind::Constraint,
                 path,
                 shown,
-                format!(
-                    "Member must satisfy enum value set: [{}]",
-                    shape.enum_values.join(", ")
-                ),
+                format!("Member must satisfy enum value set: [{}]", shape.enum_values.join(", ")),
             );
         }
     }
@@ -435,13 +359,7 @@ impl<'m> Walker<'m> {
         }
     }
 
-    fn integer(
-        &mut self,
-        shape: &Shape,
-        n: &serde_json::Number,
-        path: &str,
-        shown: Option<String>,
-    ) {
+    fn integer(&mut self, shape: &Shape, n: &serde_json::Number, path: &str, shown: Option<String>) {
         let (lo, hi) = if shape.shape_type == ShapeType::Integer {
             (i64::from(i32::MIN), i64::from(i32::MAX))
         } else {

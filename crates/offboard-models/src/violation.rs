@@ -37,18 +37,8 @@ pub struct Violation {
 }
 
 impl Violation {
-    pub(crate) fn new(
-        kind: ViolationKind,
-        path: &str,
-        value: Option<String>,
-        message: impl Into<String>,
-    ) -> Violation {
-        Violation {
-            path: path.to_owned(),
-            message: message.into(),
-            kind,
-            value,
-        }
+    pub(crate) fn new(kind: ViolationKind, path: &str, value: Option<String>, message: impl Into<String>) -> Violation {
+        Violation { path: path.to_owned(), message: message.into(), kind, value }
     }
 }
 
@@ -93,10 +83,7 @@ impl Violations {
     /// Member must have length less than or equal to 128; Value null at 'c' failed to satisfy
     /// constraint: Member must not be null`. For the other codes, the first such violation.
     pub fn aws_message(&self) -> String {
-        for kind in [
-            ViolationKind::UnknownOperation,
-            ViolationKind::Serialization,
-        ] {
+        for kind in [ViolationKind::UnknownOperation, ViolationKind::Serialization] {
             if let Some(v) = self.first_of(kind) {
                 return v.to_string();
             }
@@ -104,10 +91,7 @@ impl Violations {
         let n = self.0.len();
         let plural = if n == 1 { "" } else { "s" };
         let details: Vec<String> = self.0.iter().map(ToString::to_string).collect();
-        format!(
-            "{n} validation error{plural} detected: {}",
-            details.join("; ")
-        )
+        format!("{n} validation error{plural} detected: {}", details.join("; "))
     }
 
     fn first_of(&self, kind: ViolationKind) -> Option<&Violation> {
@@ -195,18 +179,8 @@ mod tests {
     #[test]
     fn serialization_failures_take_precedence() {
         let v = Violations(vec![
-            Violation::new(
-                ViolationKind::Constraint,
-                "a",
-                Some("null".to_owned()),
-                "Member must not be null",
-            ),
-            Violation::new(
-                ViolationKind::Serialization,
-                "b",
-                Some("'1'".to_owned()),
-                "expected a string",
-            ),
+            Violation::new(ViolationKind::Constraint, "a", Some("null".to_owned()), "Member must not be null"),
+            Violation::new(ViolationKind::Serialization, "b", Some("'1'".to_owned()), "expected a string"),
         ]);
         assert_eq!(v.error_code(), "SerializationException");
         assert_eq!(v.aws_message(), "at 'b': expected a string");
