@@ -1,1 +1,169 @@
-//! Outcomes of applied actions: the journal line format (being written by the adapter helper).
+//! Outcomes of applied actions: the apply journal's line format.
+//!
+//! `offboard apply` writes one [`Outcome`] per action *item* (one grant) as a single JSON object
+//! on its own line (JSON Lines), appended and flushed as each item completes, so a journal cut
+//! short by a crash is still valid up to its last line. A line looks like:
+//!
+//! ```json
+//! {"time":"2026-11-21T09:14:03.120Z","action_id":"sso_assignments-1","operation":"DeleteAccountAssignment",
+//!  "principal":{"kind":"USER","name":"alice@example.com"},"reason":"HR-4211 left",
+//!  "grant":{"kind":"sso_assignment","account_id":"222222222222",...},
+//!  "request_id":"0b6f…","deletion_request_id":"7c2d…","result":{"status":"removed"},"attempts":1}
+//! ```
+//!
+//! - `time`: when the item completed, RFC 3339 UTC, supplied by the adapter (core reads no clock).
+//! - `request_id`: the AWS request id (`x-amzn-RequestId`) of the call that removed the grant, as
+//!   CloudTrail records it; absent when no call was needed (`already_removed` found by a re-read)
+//!   or none was answered.
+//! - `deletion_request_id`: Identity Center only, the id of the asynchronous deletion that
+//!   `DescribeAccountAssignmentDeletionStatus` answers for.
+//! - `attempts`: HTTP attempts made for this item's removal call (retries included).
+//! - `result.status`: `removed` | `already_removed` (both success) | `failed` with `error`.
+
+use crate::grant::Grant;
+use crate::principal::PrincipalRef;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Outcome {
+    pub time: String,
+    pub action_id: String,
+    pub operation: String,
+    pub principal: PrincipalRef,
+    pub reason: String,
+    pub grant: Grant,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_request_id: Option<String>,
+    pub result: OutcomeResult,
+    pub attempts: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case", deny_unknown_fields)]
+pub enum OutcomeResult {
+    /// This run removed the grant.
+    Removed,
+    /// The grant was already gone when this run looked (or AWS said so): nothing to do.
+    AlreadyRemoved,
+    /// The grant could not be removed; `error` says why and, where possible, what to do.
+    Failed { error: String },
+}
+
+impl OutcomeResult {
+    pub fn is_success(&self) -> bool {
+        !matches!(self, OutcomeResult::Failed { .. })
+    }
+
+    /// `removed`, `already removed` or `failed`, for human-readable lines.
+    pub fn label(&self) -> &'static str {
+        match self {
+            OutcomeResult::Removed => "removed",
+            OutcomeResult::AlreadyRemoved => "already removed",
+            OutcomeResult::Failed { .. } => "failed",
+        }
+    }
+}
+
+impl Outcome {
+    pub fn is_success(&self) -> bool {
+        self.result.is_success()
+    }
+
+    /// The journal line: compact JSON, no trailing newline.
+    pub fn to_json_line(&self) -> String {
+        // Serializing this plain data type cannot fail; an empty object would at least keep the
+        // journal parseable line by line rather than panic mid-apply.
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".to_owned())
+    }
+
+    pub fn from_json_line(line: &str) -> Result<Outcome, serde_json::Error> {
+        serde_json::from_str(line)
+    }
+}
+
+/// Counts of a set of outcomes, for summary lines (`Apply: 5 removed, 1 already removed, 0 failed.`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutcomeCounts {
+    pub removed: usize,
+    pub already_removed: usize,
+    pub failed: usize,
+}
+
+impl OutcomeCounts {
+    pub fn of<'a>(outcomes: impl IntoIterator<Item = &'a Outcome>) -> Self {
+        let mut c = OutcomeCounts::default();
+        for o in outcomes {
+            match o.result {
+                OutcomeResult::Removed => c.removed += 1,
+                OutcomeResult::AlreadyRemoved => c.already_removed += 1,
+                OutcomeResult::Failed { .. } => c.failed += 1,
+            }
+        }
+        c
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::principal::PrincipalKind;
+
+    fn sample(result: OutcomeResult) -> Outcome {
+        Outcome {
+            time: "2026-11-21T09:14:03.120Z".into(),
+            action_id: "sso_assignments-1".into(),
+            operation: "DeleteAccountAssignment".into(),
+            principal: PrincipalRef::user_name("alice@example.com"),
+            reason: "HR-4211 left".into(),
+            grant: Grant::SsoAssignment {
+                account_id: "222222222222".into(),
+                permission_set_arn: "arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-1234567890abcdef".into(),
+                principal_type: PrincipalKind::User,
+                principal_id: "90670000-0000-0000-0000-000000000001".into(),
+            },
+            request_id: Some("req-1".into()),
+            deletion_request_id: None,
+            result,
+            attempts: 2,
+        }
+    }
+
+    #[test]
+    fn journal_line_round_trips_and_is_one_line() {
+        for r in [
+            OutcomeResult::Removed,
+            OutcomeResult::AlreadyRemoved,
+            OutcomeResult::Failed { error: "AccessDenied: no\nway".into() },
+        ] {
+            let o = sample(r);
+            let line = o.to_json_line();
+            assert!(!line.contains('\n'), "{line}");
+            assert_eq!(Outcome::from_json_line(&line).unwrap(), o);
+        }
+    }
+
+    #[test]
+    fn result_is_tagged_by_status() {
+        let line = sample(OutcomeResult::Failed { error: "boom".into() }).to_json_line();
+        assert!(line.contains(r#""result":{"status":"failed","error":"boom"}"#), "{line}");
+        let line = sample(OutcomeResult::AlreadyRemoved).to_json_line();
+        assert!(line.contains(r#""result":{"status":"already_removed"}"#), "{line}");
+        assert!(!line.contains("deletion_request_id"), "absent ids are omitted: {line}");
+    }
+
+    #[test]
+    fn counts_split_success_and_failure() {
+        let os = [
+            sample(OutcomeResult::Removed),
+            sample(OutcomeResult::Removed),
+            sample(OutcomeResult::AlreadyRemoved),
+            sample(OutcomeResult::Failed { error: "x".into() }),
+        ];
+        assert_eq!(OutcomeCounts::of(&os), OutcomeCounts { removed: 2, already_removed: 1, failed: 1 });
+        assert!(!os[3].is_success());
+        assert!(os[2].is_success());
+    }
+}
