@@ -1,0 +1,221 @@
+//! The planner's decisions, one rule at a time.
+
+mod support;
+
+use offboard_core::plan::{ApiRequest, Phase, SkipReason};
+use offboard_core::state::Resolution;
+use offboard_core::{PrincipalKind, PrincipalRef, Service, plan};
+use support::*;
+use time::macros::date;
+
+fn alice() -> PrincipalRef {
+    PrincipalRef::user_name("alice@example.com")
+}
+
+#[test]
+fn removes_every_in_scope_grant_in_phase_order() {
+    let p = policy(vec![leaver(alice())]);
+    let s = state(vec![observed(
+        alice(),
+        &id(1),
+        [
+            mapping(Some("ds-wiki"), "ignored-not-a-group"),
+            persona("exp-support", &id(1)),
+            stack("stack-a", "alice@example.com"),
+            sso("222222222222", PS_ADMIN, PrincipalKind::User, &id(1)),
+        ],
+    )]);
+    let plan = plan(&p, &s, &inputs());
+    let phases: Vec<Phase> = plan.actions.iter().map(|a| a.phase).collect();
+    assert_eq!(phases, vec![Phase::SsoAssignments, Phase::AppstreamAssociations, Phase::KendraPersonas]);
+    assert_eq!(plan.removal_count(), 3);
+    // The group mapping is not a user's grant: the planner never plans it for a user.
+    assert_eq!(plan.principals[0].before.len(), 3);
+    match &plan.actions[0].request {
+        ApiRequest::DeleteAccountAssignment { instance_arn, target_id, target_type, principal_type, principal_id, .. } => {
+            assert_eq!(instance_arn, INSTANCE);
+            assert_eq!(target_id, "222222222222");
+            assert_eq!(target_type, "AWS_ACCOUNT");
+            assert_eq!(principal_type, "USER");
+            assert_eq!(principal_id, &id(1));
+        }
+        other => panic!("unexpected request {other:?}"),
+    }
+    assert_eq!(plan.actions[0].items[0].reason, "left");
+}
+
+#[test]
+fn protected_accounts_are_never_planned() {
+    let p = policy(vec![leaver(alice())]);
+    let s = state(vec![observed(
+        alice(),
+        &id(1),
+        [sso("111111111111", PS_ADMIN, PrincipalKind::User, &id(1)), sso("222222222222", PS_READ, PrincipalKind::User, &id(1))],
+    )]);
+    let plan = plan(&p, &s, &inputs());
+    assert_eq!(plan.removal_count(), 1);
+    let skipped = &plan.principals[0].skipped;
+    assert_eq!(skipped.len(), 1);
+    assert_eq!(skipped[0].why, SkipReason::Protected { what: "account 111111111111".into() });
+    assert_eq!(plan.summary().protected, 1);
+}
+
+#[test]
+fn protected_user_declared_by_id_is_caught_through_its_resolved_name() {
+    let by_id = PrincipalRef::user_id(id(9));
+    let p = policy(vec![leaver(by_id.clone())]);
+    let mut o = observed(by_id, &id(9), [sso("222222222222", PS_ADMIN, PrincipalKind::User, &id(9))]);
+    o.resolution = Resolution::Found { id: id(9), name: Some("BreakGlass@Example.com".into()) };
+    let plan = plan(&p, &state(vec![o]), &inputs());
+    assert!(plan.actions.is_empty());
+    assert!(matches!(&plan.principals[0].skipped[0].why, SkipReason::Protected { what } if what.contains("BreakGlass")));
+}
+
+#[test]
+fn protected_group_is_never_planned() {
+    let g = PrincipalRef::group_name("Admins");
+    let p = policy(vec![leaver(g.clone())]);
+    let plan = plan(&p, &state(vec![observed(g, &id(2), [sso("222222222222", PS_ADMIN, PrincipalKind::Group, &id(2))])]), &inputs());
+    assert!(plan.actions.is_empty());
+    assert_eq!(plan.summary().protected, 1);
+}
+
+#[test]
+fn keep_scope_and_effective_each_keep_a_grant() {
+    let mut kept = leaver(alice());
+    kept.keep.sso_accounts = vec!["222222222222".into()];
+    kept.keep.appstream_stacks = vec!["stack-a".into()];
+    kept.scope.remove(&Service::Kendra);
+    let s = state(vec![observed(
+        alice(),
+        &id(1),
+        [
+            sso("222222222222", PS_ADMIN, PrincipalKind::User, &id(1)),
+            sso("333333333333", PS_ADMIN, PrincipalKind::User, &id(1)),
+            stack("stack-a", "alice@example.com"),
+            persona("exp-support", &id(1)),
+        ],
+    )]);
+    let plan = plan(&policy(vec![kept.clone()]), &s, &inputs());
+    let why: Vec<&SkipReason> = plan.principals[0].skipped.iter().map(|k| &k.why).collect();
+    assert_eq!(why, vec![&SkipReason::Kept, &SkipReason::Kept, &SkipReason::OutOfScope]);
+    assert_eq!(plan.removal_count(), 1);
+
+    // Not yet effective: nothing goes; on the day itself (UTC) everything in scope goes.
+    kept.effective = Some(date!(2026 - 11 - 22));
+    let later = plan_at(&policy(vec![kept.clone()]), &s, date!(2026 - 11 - 21));
+    assert_eq!(later.removal_count(), 0);
+    assert!(
+        later.principals[0]
+            .skipped
+            .iter()
+            .any(|k| k.why == SkipReason::NotYetEffective { effective: "2026-11-22".into() })
+    );
+    let on_the_day = plan_at(&policy(vec![kept]), &s, date!(2026 - 11 - 22));
+    assert_eq!(on_the_day.removal_count(), 1);
+}
+
+fn plan_at(p: &offboard_core::Policy, s: &offboard_core::ObservedState, day: time::Date) -> offboard_core::Plan {
+    let mut i = inputs();
+    i.now = day.with_hms(0, 0, 0).expect("valid time").assume_utc();
+    plan(p, s, &i)
+}
+
+#[test]
+fn not_found_is_a_finding_not_an_error() {
+    let p = policy(vec![leaver(alice())]);
+    let mut o = observed(alice(), &id(1), []);
+    o.resolution = Resolution::NotFound;
+    let plan = plan(&p, &state(vec![o]), &inputs());
+    assert!(plan.actions.is_empty());
+    assert_eq!(plan.summary().not_found, 1);
+    // A leaver the adapter did not report at all is also "not found", never guessed at.
+    let plan = offboard_core::plan(&p, &state(vec![]), &inputs());
+    assert_eq!(plan.summary().not_found, 1);
+}
+
+#[test]
+fn grants_of_someone_else_are_never_planned() {
+    // An adapter bug that attaches Bob's assignment to Alice must not remove Bob's access.
+    let p = policy(vec![leaver(alice())]);
+    let s = state(vec![observed(alice(), &id(1), [sso("222222222222", PS_ADMIN, PrincipalKind::User, &id(2))])]);
+    let plan = plan(&p, &s, &inputs());
+    assert!(plan.actions.is_empty());
+    assert!(plan.principals[0].before.is_empty());
+}
+
+#[test]
+fn one_principal_declared_twice_is_removed_once() {
+    let by_name = alice();
+    let by_id = PrincipalRef::user_id(id(1));
+    let grant = sso("222222222222", PS_ADMIN, PrincipalKind::User, &id(1));
+    let p = policy(vec![leaver(by_name.clone()), leaver(by_id.clone())]);
+    let s = state(vec![observed(by_name, &id(1), [grant.clone()]), observed(by_id, &id(1), [grant])]);
+    let plan = plan(&p, &s, &inputs());
+    assert_eq!(plan.actions.len(), 1);
+    assert!(matches!(&plan.principals[1].skipped[0].why, SkipReason::Duplicate { of } if of == "user alice@example.com"));
+}
+
+#[test]
+fn batches_hold_at_most_25_and_personas_split_by_experience() {
+    let mut leavers = Vec::new();
+    let mut observed_principals = Vec::new();
+    for n in 0..60 {
+        let who = PrincipalRef::user_name(format!("user{n:02}@example.com"));
+        leavers.push(leaver(who.clone()));
+        let experience = if n % 2 == 0 { "exp-a" } else { "exp-b" };
+        observed_principals.push(observed(
+            who,
+            &id(n),
+            [stack("stack-a", &format!("user{n:02}@example.com")), persona(experience, &id(n))],
+        ));
+    }
+    let plan = plan(&policy(leavers), &state(observed_principals), &inputs());
+    let sizes = |phase: Phase| -> Vec<usize> {
+        plan.actions.iter().filter(|a| a.phase == phase).map(|a| a.items.len()).collect()
+    };
+    assert_eq!(sizes(Phase::AppstreamAssociations), vec![25, 25, 10]);
+    assert_eq!(sizes(Phase::KendraPersonas), vec![25, 5, 25, 5]);
+    for action in &plan.actions {
+        if let ApiRequest::DisassociatePersonasFromEntities { id, entity_ids, .. } = &action.request {
+            assert_eq!(entity_ids.len(), action.items.len());
+            assert!(action.items.iter().all(|i| matches!(&i.grant,
+                offboard_core::Grant::KendraPersona { experience_id, .. } if experience_id == id)));
+        }
+    }
+    let ids: Vec<&str> = plan.actions.iter().map(|a| a.id.as_str()).collect();
+    assert_eq!(ids[..4], ["appstream-1", "appstream-2", "appstream-3", "kendra-persona-1"]);
+}
+
+#[test]
+fn group_mappings_carry_the_plan_ordering_id() {
+    let g = PrincipalRef::group_name("Summer Interns");
+    let mut l = leaver(g.clone());
+    l.kendra_group_id = Some("summer-interns".into());
+    let s = state(vec![observed(g, &id(3), [mapping(Some("ds-wiki"), "summer-interns"), mapping(None, "summer-interns")])]);
+    let plan = plan(&policy(vec![l]), &s, &inputs());
+    let expected = now().unix_timestamp() * 1000;
+    assert_eq!(plan.ordering_id, expected);
+    let ids: Vec<i64> = plan
+        .actions
+        .iter()
+        .map(|a| match &a.request {
+            ApiRequest::DeletePrincipalMapping { ordering_id, .. } => *ordering_id,
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect();
+    assert_eq!(ids, vec![expected, expected]);
+}
+
+#[test]
+fn same_inputs_give_byte_identical_json_whatever_the_observation_order() {
+    let bob = PrincipalRef::user_name("bob@example.com");
+    let p = policy(vec![leaver(alice()), leaver(bob.clone())]);
+    let a = observed(alice(), &id(1), [stack("s1", "alice@example.com"), sso("222222222222", PS_ADMIN, PrincipalKind::User, &id(1))]);
+    let b = observed(bob, &id(2), [stack("s1", "bob@example.com")]);
+    let one = plan(&p, &state(vec![a.clone(), b.clone()]), &inputs()).to_json();
+    let two = plan(&p, &state(vec![b, a]), &inputs()).to_json();
+    assert_eq!(one, two);
+    let reparsed = offboard_core::Plan::from_json(&one).expect("a plan parses back");
+    assert_eq!(reparsed.to_json(), one);
+}
