@@ -65,24 +65,11 @@ pub enum Grant {
         principal_id: String,
     },
     /// AppStream 2.0 user-stack association.
-    AppstreamAssociation {
-        stack_name: String,
-        user_name: String,
-        authentication_type: String,
-    },
+    AppstreamAssociation { stack_name: String, user_name: String, authentication_type: String },
     /// Kendra experience persona of an Identity Center user or group.
-    KendraPersona {
-        index_id: String,
-        experience_id: String,
-        entity_id: String,
-        persona: Persona,
-    },
+    KendraPersona { index_id: String, experience_id: String, entity_id: String, persona: Persona },
     /// Kendra principal mapping of an ACL group, at a data source or (None) at index level.
-    KendraGroupMapping {
-        index_id: String,
-        data_source_id: Option<String>,
-        group_id: String,
-    },
+    KendraGroupMapping { index_id: String, data_source_id: Option<String>, group_id: String },
 }
 
 impl Grant {
