@@ -90,3 +90,51 @@ fn shapes_expose_members_lists_unions_and_enums() {
     assert_eq!(tags.map_key.as_deref(), Some("TagKey"));
     assert_eq!(tags.map_value.as_deref(), Some("TagValue"));
 }
+
+/// Across every operation of the four models, an empty request reports exactly the required
+/// members of the input shape as null, and an empty response exactly the required output members.
+#[test]
+fn empty_bodies_report_exactly_the_required_members_of_every_operation() {
+    let mut operations = 0;
+    for service in Service::ALL {
+        let model = service.model();
+        for op in model.operation_names() {
+            operations += 1;
+            let input = model.shape(model.input_shape(op).unwrap()).unwrap();
+            let expected: Vec<String> = input
+                .members
+                .iter()
+                .filter(|m| m.required)
+                .map(|m| {
+                    let mut chars = m.name.chars();
+                    let first = chars.next().unwrap().to_lowercase();
+                    first.chain(chars).collect()
+                })
+                .collect();
+            let found: Vec<String> = match model.validate_input(op, &serde_json::json!({})) {
+                Ok(()) => Vec::new(),
+                Err(v) => {
+                    assert!(
+                        v.0.iter()
+                            .all(|x| x.message == "Member must not be null" && x.value.as_deref() == Some("null")),
+                        "{op}: {v}"
+                    );
+                    v.0.into_iter().map(|x| x.path).collect()
+                }
+            };
+            assert_eq!(found, expected, "{service:?} {op} input");
+
+            let Some(output) = model.output_shape(op) else {
+                continue;
+            };
+            let expected: Vec<&str> =
+                model.shape(output).unwrap().members.iter().filter(|m| m.required).map(|m| m.name.as_str()).collect();
+            let found: Vec<String> = match model.validate_output(op, &serde_json::json!({})) {
+                Ok(()) => Vec::new(),
+                Err(v) => v.0.into_iter().map(|x| x.path).collect(),
+            };
+            assert_eq!(found, expected, "{service:?} {op} output");
+        }
+    }
+    assert_eq!(operations, 79 + 22 + 90 + 66);
+}

@@ -320,3 +320,24 @@ fn max_results_range_and_empty_body() {
     let v = err(Service::SsoAdmin, "ListInstances", json!([]));
     assert_eq!(v.error_code(), "SerializationException");
 }
+
+#[test]
+fn map_entries_keys_and_values_are_checked() {
+    let apps = Service::AppStream.model();
+    let arn = "arn:aws:appstream:us-east-1:123456789012:stack/s";
+    let ok = json!({"ResourceArn": arn, "Tags": {"team": "core"}});
+    assert_eq!(apps.validate_input("TagResource", &ok), Ok(()));
+
+    let long_key = "k".repeat(129);
+    let bad = json!({"ResourceArn": arn, "Tags": {long_key.clone(): "v", "team": "x!"}});
+    let v = err(Service::AppStream, "TagResource", bad);
+    // The key is reported at the map, the value under its key.
+    assert_eq!(paths(&v), ["tags", "tags.team"]);
+    assert_eq!(v.0[0].message, "Member must have length less than or equal to 128");
+    assert!(v.0[1].message.starts_with("Member must satisfy regular expression pattern"));
+
+    let too_many: serde_json::Map<String, Value> = (0..51).map(|i| (format!("k{i}"), json!("v"))).collect();
+    let v = err(Service::AppStream, "TagResource", json!({"ResourceArn": arn, "Tags": too_many}));
+    assert_eq!(paths(&v), ["tags"]);
+    assert_eq!(v.0[0].message, "Member must have length less than or equal to 50");
+}
