@@ -1,0 +1,143 @@
+//! One AWS call, the way every call in this crate is made: take a token from the service's
+//! bucket, send, classify a failure, back off and retry while the kind and the budget allow.
+
+use crate::clients::Clients;
+use crate::error::CallFailure;
+use crate::limits::Limits;
+use crate::ratelimit::{Quota, RateLimiter};
+use crate::retry::Backoff;
+use aws_sdk_ssoadmin::operation::RequestId;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use std::future::Future;
+
+/// The AWS APIs offboard calls, with their IAM prefix (used in call counts and messages) and
+/// the quota they count against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Api {
+    Sso,
+    IdentityStore,
+    Appstream,
+    Kendra,
+}
+
+impl Api {
+    pub(crate) fn prefix(self) -> &'static str {
+        match self {
+            Api::Sso => "sso",
+            Api::IdentityStore => "identitystore",
+            Api::Appstream => "appstream",
+            Api::Kendra => "kendra",
+        }
+    }
+
+    fn quota(self) -> Quota {
+        match self {
+            Api::Sso | Api::IdentityStore => Quota::IdentityCenter,
+            Api::Appstream => Quota::Appstream,
+            Api::Kendra => Quota::Kendra,
+        }
+    }
+}
+
+/// A successful answer, with what the journal needs about it.
+#[derive(Debug)]
+pub(crate) struct Answer<T> {
+    pub value: T,
+    /// `x-amzn-RequestId` of the answering attempt.
+    pub request_id: Option<String>,
+    pub attempts: u32,
+}
+
+/// The clients and limits of one `read_state`/`apply`/`verify` run, with its rate limiter.
+#[derive(Debug)]
+pub(crate) struct Session<'a> {
+    pub clients: &'a Clients,
+    pub limits: &'a Limits,
+    limiter: RateLimiter,
+}
+
+impl<'a> Session<'a> {
+    pub(crate) fn new(clients: &'a Clients, limits: &'a Limits) -> Self {
+        Self { clients, limits, limiter: RateLimiter::new(&limits.tps) }
+    }
+
+    /// Send with retries. `send` builds and sends the request afresh for each attempt.
+    pub(crate) async fn call<T, E, F, Fut>(
+        &self,
+        api: Api,
+        operation: &'static str,
+        send: F,
+    ) -> Result<Answer<T>, CallFailure>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        T: RequestId,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        self.call_with(api, operation, true, send).await
+    }
+
+    /// Send exactly once (still rate-limited): for calls that are repeated anyway, like polls.
+    pub(crate) async fn call_once<T, E, F, Fut>(
+        &self,
+        api: Api,
+        operation: &'static str,
+        send: F,
+    ) -> Result<Answer<T>, CallFailure>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        T: RequestId,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        self.call_with(api, operation, false, send).await
+    }
+
+    async fn call_with<T, E, F, Fut>(
+        &self,
+        api: Api,
+        operation: &'static str,
+        retry: bool,
+        mut send: F,
+    ) -> Result<Answer<T>, CallFailure>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        T: RequestId,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let mut backoff = Backoff::new(&self.limits.retry);
+        loop {
+            self.limiter.acquire(api.quota()).await;
+            let attempt = backoff.attempt();
+            match send().await {
+                Ok(value) => {
+                    let request_id = value.request_id().map(str::to_owned);
+                    return Ok(Answer { value, request_id, attempts: attempt });
+                }
+                Err(err) => {
+                    let mut failure = CallFailure::from_sdk(api.prefix(), operation, &err);
+                    failure.attempts = attempt;
+                    if retry
+                        && failure.kind.is_retryable()
+                        && let Some(delay) = backoff.next_delay(rand::random::<f64>())
+                    {
+                        tracing::debug!(
+                            operation = %format_args!("{}:{}", api.prefix(), operation),
+                            attempt,
+                            kind = ?failure.kind,
+                            code = failure.code.as_deref().unwrap_or("-"),
+                            delay_ms = delay.as_millis() as u64,
+                            "retrying"
+                        );
+                        tokio::time::sleep(delay).await;
+                        continue;
+                    }
+                    return Err(failure);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! How fast and how hard offboard may work against AWS.
+
+use crate::ratelimit::PerService;
+use crate::retry::RetryPolicy;
+use std::time::Duration;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Limits {
+    /// Calls per second per quota (retries included). Identity Center: AWS documents 20 TPS
+    /// shared by all its APIs. AppStream and Kendra publish no per-API rate for these operations;
+    /// 10 is a conservative default and throttling answers are retried anyway. `0` = unlimited.
+    pub tps: PerService<f64>,
+    /// Identity Center deletions (`DeleteAccountAssignment`) still IN_PROGRESS at once.
+    pub max_in_flight_deletions: usize,
+    /// AWS calls outstanding at once for reads and batch removals (the token buckets still cap
+    /// the rate; this caps memory and sockets).
+    pub concurrency: usize,
+    pub retry: RetryPolicy,
+    /// How long one Identity Center deletion may stay IN_PROGRESS before it is reported failed.
+    pub deletion_timeout: Duration,
+    /// How often IN_PROGRESS deletions are polled.
+    pub poll_interval: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            tps: PerService { identity_center: 20.0, appstream: 10.0, kendra: 10.0 },
+            max_in_flight_deletions: 10,
+            concurrency: 8,
+            retry: RetryPolicy::default(),
+            deletion_timeout: Duration::from_secs(300),
+            poll_interval: Duration::from_secs(1),
+        }
+    }
+}

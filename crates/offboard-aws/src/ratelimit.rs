@@ -1,0 +1,179 @@
+//! Client-side rate limits: one token bucket per AWS quota.
+//!
+//! AWS throttles per service and account, and Identity Center counts the calls of all its APIs
+//! together (the documented 20 TPS covers sso-admin *and* identitystore), so sso-admin and
+//! identitystore share one bucket. Every attempt, retries included, takes a token first.
+//!
+//! The bucket holds at most one token: calls are paced evenly at `tps` rather than sent in
+//! bursts, so offboard never exceeds the rate in any one-second window and leaves headroom for
+//! other tools using the same account. Callers that find the bucket empty reserve a future slot
+//! (the token count goes negative), which keeps waiting callers in arrival order without a queue.
+
+use std::sync::Mutex;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// One value per rate-limited AWS quota.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PerService<T> {
+    /// IAM Identity Center: sso-admin and identitystore together.
+    pub identity_center: T,
+    pub appstream: T,
+    pub kendra: T,
+}
+
+/// Which quota a call counts against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Quota {
+    IdentityCenter,
+    Appstream,
+    Kendra,
+}
+
+impl<T> PerService<T> {
+    pub fn get(&self, q: Quota) -> &T {
+        match q {
+            Quota::IdentityCenter => &self.identity_center,
+            Quota::Appstream => &self.appstream,
+            Quota::Kendra => &self.kendra,
+        }
+    }
+
+    pub fn map<U>(&self, f: impl Fn(&T) -> U) -> PerService<U> {
+        PerService { identity_center: f(&self.identity_center), appstream: f(&self.appstream), kendra: f(&self.kendra) }
+    }
+}
+
+/// A token bucket with capacity one and reservations. The arithmetic is in [`TokenBucket::reserve`],
+/// which takes the current time, so it is tested without a clock.
+#[derive(Debug)]
+pub struct TokenBucket {
+    /// Tokens per second; `None` = unlimited.
+    rate: Option<f64>,
+    state: Mutex<BucketState>,
+}
+
+#[derive(Debug)]
+struct BucketState {
+    tokens: f64,
+    last: Option<Instant>,
+}
+
+const CAPACITY: f64 = 1.0;
+
+impl TokenBucket {
+    /// `tps <= 0`, NaN or infinite means unlimited.
+    pub fn new(tps: f64) -> Self {
+        let rate = (tps.is_finite() && tps > 0.0).then_some(tps);
+        Self { rate, state: Mutex::new(BucketState { tokens: CAPACITY, last: None }) }
+    }
+
+    /// Take a token at `now`; returns how long the caller must wait before sending.
+    pub fn reserve(&self, now: Instant) -> Duration {
+        let Some(rate) = self.rate else { return Duration::ZERO };
+        // A poisoned lock only means another task panicked mid-update of two plain numbers;
+        // the numbers are still usable.
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(last) = s.last {
+            let elapsed = now.saturating_duration_since(last).as_secs_f64();
+            s.tokens = (s.tokens + elapsed * rate).min(CAPACITY);
+        }
+        if s.last.is_none_or(|l| now > l) {
+            s.last = Some(now);
+        }
+        s.tokens -= 1.0;
+        if s.tokens >= 0.0 { Duration::ZERO } else { Duration::from_secs_f64(-s.tokens / rate) }
+    }
+
+    /// Wait for a token.
+    pub async fn acquire(&self) {
+        let wait = self.reserve(Instant::now());
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+/// The buckets of one run.
+#[derive(Debug)]
+pub struct RateLimiter {
+    buckets: PerService<TokenBucket>,
+}
+
+impl RateLimiter {
+    pub fn new(tps: &PerService<f64>) -> Self {
+        Self { buckets: tps.map(|t| TokenBucket::new(*t)) }
+    }
+
+    pub async fn acquire(&self, q: Quota) {
+        self.buckets.get(q).acquire().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[test]
+    fn paces_back_to_back_calls_evenly() {
+        let b = TokenBucket::new(20.0);
+        let t0 = Instant::now();
+        // Ten callers arriving at the same instant are spaced 50 ms apart, in arrival order.
+        let waits: Vec<Duration> = (0..10).map(|_| b.reserve(t0)).collect();
+        for (i, w) in waits.iter().enumerate() {
+            let expected = ms(50 * i as u64);
+            assert!(w.abs_diff(expected) < ms(1), "caller {i}: {w:?} vs {expected:?}");
+        }
+    }
+
+    #[test]
+    fn refills_with_time_but_never_beyond_one_token() {
+        let b = TokenBucket::new(10.0);
+        let t0 = Instant::now();
+        assert_eq!(b.reserve(t0), Duration::ZERO);
+        // 100 ms later a token is back.
+        assert_eq!(b.reserve(t0 + ms(100)), Duration::ZERO);
+        // A long idle period does not bank a burst: after 10 s, one free call, then pacing.
+        assert_eq!(b.reserve(t0 + ms(10_100)), Duration::ZERO);
+        let w = b.reserve(t0 + ms(10_100));
+        assert!(w.abs_diff(ms(100)) < ms(1), "{w:?}");
+    }
+
+    #[test]
+    fn calls_within_any_second_never_exceed_the_rate() {
+        // Simulate 200 callers arriving in clumps; compute when each is allowed to send.
+        let b = TokenBucket::new(5.0);
+        let t0 = Instant::now();
+        let mut sends = Vec::new();
+        for i in 0..200u64 {
+            let arrive = t0 + ms((i / 20) * 700);
+            sends.push(arrive + b.reserve(arrive));
+        }
+        sends.sort();
+        for (i, s) in sends.iter().enumerate() {
+            let in_window = sends[i..].iter().take_while(|x| x.duration_since(*s) < ms(999)).count();
+            assert!(in_window <= 5, "{in_window} sends within one second starting at #{i}");
+        }
+    }
+
+    #[test]
+    fn zero_or_nonsense_rates_mean_unlimited() {
+        for tps in [0.0, -3.0, f64::NAN, f64::INFINITY] {
+            let b = TokenBucket::new(tps);
+            let t0 = Instant::now();
+            assert!((0..100).all(|_| b.reserve(t0).is_zero()), "{tps}");
+        }
+    }
+
+    #[test]
+    fn identity_center_is_one_quota_for_both_apis() {
+        let tps = PerService { identity_center: 20.0, appstream: 5.0, kendra: 7.0 };
+        assert_eq!(*tps.get(Quota::IdentityCenter), 20.0);
+        assert_eq!(*tps.get(Quota::Appstream), 5.0);
+        assert_eq!(*tps.get(Quota::Kendra), 7.0);
+    }
+}
