@@ -1,0 +1,40 @@
+//! Self-checks of every answer against the official model (debug builds): member names, types and
+//! required members of outputs and error bodies, and that an error is one the operation declares.
+//! Findings go into the request log's `conformance` field; tests assert it stays empty.
+
+use serde_json::Value;
+
+use crate::api_error::ApiError;
+use crate::service::AwsService;
+
+/// Whether answers are checked: in debug builds (tests), not in release builds (benchmarks).
+pub(crate) const ENABLED: bool = cfg!(debug_assertions);
+
+pub(crate) fn check_output(service: AwsService, operation: &str, output: &Value) -> Vec<String> {
+    match service.model().validate_output(operation, output) {
+        Ok(()) => Vec::new(),
+        Err(violations) => violations.0.iter().map(ToString::to_string).collect(),
+    }
+}
+
+/// Checks an error answer. Errors the model does not define at all (throttling and 5xx of a
+/// service whose model omits them, `UnknownOperationException`, `SerializationException`) are
+/// AWS's common errors and are not checked.
+pub(crate) fn check_error(service: AwsService, operation: &str, error: &ApiError, members: &Value) -> Vec<String> {
+    let model = service.model();
+    if !model.shape(&error.code).is_some_and(|s| s.exception) {
+        return Vec::new();
+    }
+    let mut findings: Vec<String> = match model.validate_error(&error.code, members) {
+        Ok(()) => Vec::new(),
+        Err(violations) => violations.0.iter().map(ToString::to_string).collect(),
+    };
+    let common = matches!(
+        error.code.as_str(),
+        "ThrottlingException" | "InternalServerException" | "AccessDeniedException" | "ValidationException"
+    );
+    if !common && !error.is_modeled_by(service, operation) {
+        findings.push(format!("{} is not among the errors the model declares for {operation}", error.code));
+    }
+    findings
+}
