@@ -1,1 +1,211 @@
-//! Renderers (being written).
+//! Renderers of a [`Plan`]: text for terminals and logs, Markdown for pull requests and job
+//! summaries, JSON for the `plan.json` artifact that `apply` executes.
+//!
+//! [`render`] is the one entry point the CLI calls; the per-format modules hold the layouts.
+//! What the formats share — the before → after access diff, the summary line, per-principal
+//! counts and status, and the warnings a reviewer must not miss — lives here and in
+//! [`access_diff`], so text and Markdown can never tell different stories.
+
+mod access_diff;
+mod escape;
+pub mod json;
+pub mod markdown;
+pub mod text;
+
+pub use markdown::MarkdownOptions;
+pub use text::TextOptions;
+
+use crate::grant::{Grant, Service};
+use crate::plan::{Plan, PrincipalPlan, SkipReason, Summary};
+use crate::principal::{PrincipalRef, Selector};
+use crate::state::Resolution;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+/// The output formats of `offboard plan --format` and `offboard show --format`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Format {
+    #[default]
+    Text,
+    Markdown,
+    Json,
+}
+
+impl Format {
+    pub const ALL: [Format; 3] = [Format::Text, Format::Markdown, Format::Json];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Markdown => "markdown",
+            Format::Json => "json",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown output format `{0}`: use one of text, markdown, json")]
+pub struct UnknownFormat(pub String);
+
+impl FromStr for Format {
+    type Err = UnknownFormat;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "text" => Ok(Format::Text),
+            "markdown" | "md" => Ok(Format::Markdown),
+            "json" => Ok(Format::Json),
+            other => Err(UnknownFormat(other.to_owned())),
+        }
+    }
+}
+
+/// Options of every renderer; each format reads its own part.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RenderOptions {
+    pub text: TextOptions,
+    pub markdown: MarkdownOptions,
+}
+
+/// Render `plan` in `format`. Output always ends with a newline.
+pub fn render(plan: &Plan, format: Format, options: &RenderOptions) -> String {
+    match format {
+        Format::Text => text::render(plan, &options.text),
+        Format::Markdown => markdown::render(plan, &options.markdown),
+        Format::Json => json::render(plan),
+    }
+}
+
+/// The closing line of every human-readable plan, e.g.
+/// `Plan: 7 to remove (sso 4, appstream 2, kendra 1), 1 skipped, 1 not found.`
+/// The counts always appear in the same order, zeros included, so logs can be grepped.
+pub fn summary_line(s: &Summary) -> String {
+    if s.to_remove == 0 {
+        let mut extra = Vec::new();
+        if s.skipped > 0 {
+            extra.push(format!("{} skipped", s.skipped));
+        }
+        if s.not_found > 0 {
+            extra.push(format!("{} not found", s.not_found));
+        }
+        let mut line = String::from("No changes. No leaver has access left to remove.");
+        if !extra.is_empty() {
+            line.push(' ');
+            line.push_str(&extra.join(", "));
+            line.push('.');
+        }
+        return line;
+    }
+    let not_found = if s.not_found > 0 { format!(", {} not found", s.not_found) } else { String::new() };
+    format!(
+        "Plan: {} to remove (sso {}, appstream {}, kendra {}), {} skipped{not_found}.",
+        s.to_remove, s.sso, s.appstream, s.kendra, s.skipped
+    )
+}
+
+/// [`Plan::summary`] for one principal (its `principals` is 1).
+pub(crate) fn principal_summary(p: &PrincipalPlan) -> Summary {
+    let mut s = Summary { principals: 1, to_remove: p.remove.len(), skipped: p.skipped.len(), ..Summary::default() };
+    for g in &p.remove {
+        match g.service() {
+            Service::Sso => s.sso += 1,
+            Service::Appstream => s.appstream += 1,
+            Service::Kendra => s.kendra += 1,
+        }
+    }
+    s.protected = p.skipped.iter().filter(|k| matches!(k.why, SkipReason::Protected { .. })).count();
+    s.not_found = usize::from(p.resolution == Resolution::NotFound);
+    s
+}
+
+/// One short phrase for where a principal stands, used in tables and collapsed headings.
+pub(crate) fn principal_status(p: &PrincipalPlan) -> String {
+    if p.resolution == Resolution::NotFound {
+        return "not found".to_owned();
+    }
+    if let Some(effective) = p.skipped.iter().find_map(|k| match &k.why {
+        SkipReason::NotYetEffective { effective } => Some(effective),
+        _ => None,
+    }) {
+        return format!("not effective until {effective}");
+    }
+    if !p.remove.is_empty() {
+        "to remove".to_owned()
+    } else if p.before.is_empty() {
+        "no access found".to_owned()
+    } else {
+        "nothing to remove".to_owned()
+    }
+}
+
+/// `6 to remove, 1 skipped` / `not found: nothing to remove` / `no access found`: the counts
+/// after a principal's name in collapsed headings.
+pub(crate) fn principal_counts(p: &PrincipalPlan) -> String {
+    if p.resolution == Resolution::NotFound {
+        return "not found: nothing to remove".to_owned();
+    }
+    if p.before.is_empty() {
+        return "no access found".to_owned();
+    }
+    let mut parts = vec![format!("{} to remove", p.remove.len())];
+    if !p.skipped.is_empty() {
+        parts.push(format!("{} skipped", p.skipped.len()));
+    }
+    parts.join(", ")
+}
+
+/// The Identity Store name of a principal the policy declared by id, when the adapter learned
+/// it: the one thing about its resolution a reader does not already know from the heading.
+pub(crate) fn name_behind_id(p: &PrincipalPlan) -> Option<&str> {
+    match (&p.principal.selector, &p.resolution) {
+        (Selector::Id(_), Resolution::Found { name: Some(name), .. }) => Some(name),
+        _ => None,
+    }
+}
+
+/// Things a reviewer must see before approving, as plain sentences (each renderer frames them).
+pub(crate) fn warnings(plan: &Plan) -> Vec<String> {
+    let mut out = Vec::new();
+    let removals = plan.removal_count();
+    if removals > plan.max_removals as usize {
+        out.push(format!(
+            "This plan removes {removals} grants, more than guardrails.max_removals ({}): apply refuses it without --allow-large.",
+            plan.max_removals
+        ));
+    }
+    let mismatches = action_mismatches(plan);
+    if mismatches > 0 {
+        out.push(format!(
+            "The plan's actions and its per-principal view disagree on {mismatches} grant(s), so this page does not show exactly what apply would do. The plan file was probably edited by hand: make it again with `offboard plan`."
+        ));
+    }
+    out
+}
+
+/// How many (principal, grant) pairs are not accounted for exactly once on both sides: removed
+/// by an action but not listed under the principal's `remove`, or the other way round, or listed
+/// as removed without having been observed. `offboard plan` always writes 0; the renderers check
+/// anyway because `show` renders files that passed through other hands.
+fn action_mismatches(plan: &Plan) -> usize {
+    let mut balance: BTreeMap<(&PrincipalRef, &Grant), i64> = BTreeMap::new();
+    for item in plan.actions.iter().flat_map(|a| &a.items) {
+        *balance.entry((&item.principal, &item.grant)).or_default() += 1;
+    }
+    let mut unobserved = 0;
+    for p in &plan.principals {
+        for g in &p.remove {
+            *balance.entry((&p.principal, g)).or_default() -= 1;
+            if !p.before.contains(g) {
+                unobserved += 1;
+            }
+        }
+    }
+    balance.values().map(|v| v.unsigned_abs() as usize).sum::<usize>() + unobserved
+}

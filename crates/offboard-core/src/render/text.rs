@@ -1,0 +1,97 @@
+//! The plan for terminals and logs, laid out like `terraform plan`: one block per principal with
+//! its access diff, then warnings, then one summary line.
+//!
+//! ```text
+//! user alice.wong@northwind.example — HR-4211 left the company 2026-11-20
+//!   resolved: 906712a4c1-0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9
+//!     sso        account 111111111111 (Management)  permission set AdministratorAccess
+//!       # skipped: protected (account 111111111111)
+//!   - sso        account 222222222222 (Shared Services)  permission set ReadOnlyAccess
+//!
+//! Plan: 1 to remove (sso 1, appstream 0, kendra 0), 1 skipped.
+//! ```
+
+use super::access_diff::{LineKind, access_diff};
+use super::escape::clean;
+use super::{name_behind_id, summary_line, warnings};
+use crate::plan::{Plan, PrincipalPlan};
+use crate::state::Resolution;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TextOptions {
+    /// ANSI colours. The CLI turns this on only when stdout is a terminal.
+    pub color: bool,
+}
+
+#[derive(Clone, Copy)]
+enum Paint {
+    Bold,
+    Dim,
+    Red,
+    Green,
+    Yellow,
+}
+
+/// Appends one line, painted when colour is on. The escape codes never span a newline, so a
+/// pager or log viewer that shows a single line still resets correctly.
+fn line(out: &mut String, options: &TextOptions, paint: Option<Paint>, text: &str) {
+    match paint.filter(|_| options.color) {
+        Some(p) => {
+            let code = match p {
+                Paint::Bold => "1",
+                Paint::Dim => "2",
+                Paint::Red => "31",
+                Paint::Green => "32",
+                Paint::Yellow => "33",
+            };
+            out.push_str("\x1b[");
+            out.push_str(code);
+            out.push('m');
+            out.push_str(text);
+            out.push_str("\x1b[0m\n");
+        }
+        None => {
+            out.push_str(text);
+            out.push('\n');
+        }
+    }
+}
+
+pub fn render(plan: &Plan, options: &TextOptions) -> String {
+    let mut out = String::new();
+    for p in &plan.principals {
+        principal(&mut out, plan, p, options);
+        out.push('\n');
+    }
+    for warning in warnings(plan) {
+        line(&mut out, options, Some(Paint::Yellow), &format!("Warning: {warning}"));
+        out.push('\n');
+    }
+    line(&mut out, options, Some(Paint::Bold), &summary_line(&plan.summary()));
+    out
+}
+
+fn principal(out: &mut String, plan: &Plan, p: &PrincipalPlan, options: &TextOptions) {
+    line(out, options, Some(Paint::Bold), &format!("{} — {}", clean(&p.principal.to_string()), clean(&p.reason)));
+    match &p.resolution {
+        Resolution::NotFound => {
+            line(out, options, Some(Paint::Yellow), "  not found: nothing to remove");
+        }
+        Resolution::Found { id, .. } => {
+            let name = name_behind_id(p).map(|n| format!(" ({})", clean(n))).unwrap_or_default();
+            line(out, options, None, &format!("  resolved: {}{name}", clean(id)));
+            if p.before.is_empty() {
+                line(out, options, Some(Paint::Dim), "  (no access found)");
+            }
+        }
+    }
+    for l in access_diff(p, &plan.labels) {
+        let paint = match l.kind {
+            LineKind::Removed => Paint::Red,
+            LineKind::Kept => Paint::Dim,
+            LineKind::Skipped => Paint::Yellow,
+            LineKind::Added => Paint::Green,
+        };
+        line(out, options, Some(paint), &format!("  {} {}", l.marker, l.text));
+    }
+}
