@@ -9,14 +9,14 @@
 //! The function is total and deterministic: no I/O, no clock (the caller passes `now`), and the
 //! output depends only on the inputs' content, not on the order the adapter observed things in.
 
-use crate::grant::Grant;
+use crate::grant::{Grant, Service};
 use crate::plan::{
     Action, ActionItem, ApiRequest, MAX_BATCH, PLAN_FORMAT_VERSION, Phase, Plan, PrincipalPlan, SkipReason, Skipped,
     UserStackAssociation,
 };
 use crate::policy::{Leaver, Policy};
-use crate::principal::{PrincipalKind, Selector};
-use crate::state::{ObservedState, Resolution};
+use crate::principal::{PrincipalKind, PrincipalRef, Selector};
+use crate::state::{ObservedPrincipal, ObservedState, Resolution};
 use std::collections::{BTreeMap, BTreeSet};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -37,11 +37,20 @@ pub fn plan(policy: &Policy, state: &ObservedState, inputs: &PlanInputs) -> Plan
     let now = inputs.now.to_offset(time::UtcOffset::UTC);
     let ordering_id = ((now.unix_timestamp_nanos() / 1_000_000) as i64).clamp(0, MAX_ORDERING_ID);
 
+    // Index the observations once: looking each leaver up by scanning would make planning
+    // quadratic in the number of leavers. The first observation of a principal wins.
+    let mut observed: BTreeMap<&PrincipalRef, &ObservedPrincipal> = BTreeMap::new();
+    for o in &state.principals {
+        observed.entry(&o.principal).or_insert(o);
+    }
+    let rules = Rules::new(policy, now);
+
     // Each grant is removed once, for the first leaver that plans it.
     let mut planned: BTreeMap<Grant, ActionItem> = BTreeMap::new();
     let mut principals = Vec::with_capacity(policy.leavers.len());
     for leaver in &policy.leavers {
-        principals.push(plan_principal(policy, state, leaver, now, &mut planned));
+        let o = observed.get(&leaver.principal).copied();
+        principals.push(plan_principal(&rules, o, leaver, &mut planned));
     }
 
     let instance_arn = policy.config.sso.as_ref().map(|s| s.instance_arn.as_str()).unwrap_or_default();
@@ -80,16 +89,27 @@ pub fn plan(policy: &Policy, state: &ObservedState, inputs: &PlanInputs) -> Plan
     }
 }
 
+/// What the policy says about every grant, computed once per plan rather than once per grant.
+struct Rules<'a> {
+    policy: &'a Policy,
+    configured: BTreeSet<Service>,
+    today: time::Date,
+}
+
+impl<'a> Rules<'a> {
+    fn new(policy: &'a Policy, now: OffsetDateTime) -> Self {
+        Self { policy, configured: policy.config.configured_services(), today: now.date() }
+    }
+}
+
 fn plan_principal(
-    policy: &Policy,
-    state: &ObservedState,
+    rules: &Rules<'_>,
+    observed: Option<&ObservedPrincipal>,
     leaver: &Leaver,
-    now: OffsetDateTime,
     planned: &mut BTreeMap<Grant, ActionItem>,
 ) -> PrincipalPlan {
     // A leaver the adapter did not report is treated as not found: there is nothing we saw, so
     // there is nothing we may remove.
-    let observed = state.get(&leaver.principal);
     let resolution = observed.map(|o| o.resolution.clone()).unwrap_or(Resolution::NotFound);
     let before: Vec<Grant> = match (&resolution, observed) {
         (Resolution::Found { id, .. }, Some(o)) => {
@@ -98,11 +118,11 @@ fn plan_principal(
         _ => Vec::new(),
     };
 
-    let protected = protected_principal(policy, leaver, &resolution);
+    let protected = protected_principal(rules.policy, leaver, &resolution);
     let mut remove = Vec::new();
     let mut skipped = Vec::new();
     for grant in &before {
-        match decide(policy, leaver, grant, protected.as_deref(), now) {
+        match decide(rules, leaver, grant, protected.as_deref()) {
             Some(why) => skipped.push(Skipped { grant: grant.clone(), why }),
             None => match planned.get(grant) {
                 Some(first) => skipped.push(Skipped {
@@ -171,30 +191,24 @@ fn protected_principal(policy: &Policy, leaver: &Leaver, resolution: &Resolution
 }
 
 /// Why a grant stays, or `None` if it goes. Order matters: guardrails first.
-fn decide(
-    policy: &Policy,
-    leaver: &Leaver,
-    grant: &Grant,
-    protected: Option<&str>,
-    now: OffsetDateTime,
-) -> Option<SkipReason> {
+fn decide(rules: &Rules<'_>, leaver: &Leaver, grant: &Grant, protected: Option<&str>) -> Option<SkipReason> {
     if let Some(what) = protected {
         return Some(SkipReason::Protected { what: what.to_owned() });
     }
     if let Some(account) = grant.account_id()
-        && policy.config.guardrails.protected_accounts.iter().any(|a| a == account)
+        && rules.policy.config.guardrails.protected_accounts.iter().any(|a| a == account)
     {
         return Some(SkipReason::Protected { what: format!("account {account}") });
     }
     let service = grant.service();
-    if !leaver.scope.contains(&service) || !policy.config.configured_services().contains(&service) {
+    if !leaver.scope.contains(&service) || !rules.configured.contains(&service) {
         return Some(SkipReason::OutOfScope);
     }
     if kept(leaver, grant) {
         return Some(SkipReason::Kept);
     }
     if let Some(effective) = leaver.effective
-        && now.date() < effective
+        && rules.today < effective
     {
         return Some(SkipReason::NotYetEffective { effective: effective.to_string() });
     }
