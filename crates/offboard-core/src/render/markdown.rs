@@ -42,7 +42,9 @@ pub fn render(plan: &Plan, options: &MarkdownOptions) -> String {
     let summary = plan.summary();
     let head = head(plan, &summary);
     let rows: Vec<String> = plan.principals.iter().map(table_row).collect();
-    let meta = meta(plan);
+    // Hashing serializes the whole plan: do it once.
+    let digest = plan.digest();
+    let meta = meta(plan, &digest);
 
     let mut full = head.clone();
     push_table(&mut full, &rows, None, &summary);
@@ -60,7 +62,7 @@ pub fn render(plan: &Plan, options: &MarkdownOptions) -> String {
 
     let note = format!(
         "\n> [!NOTE]\n> The full plan is too large for a comment: see the plan.json artifact (digest {}).\n",
-        code_span(&plan.digest())
+        code_span(&digest)
     );
     let fixed = chars(&head) + chars(&meta) + chars(&note);
     let shown = rows_that_fit(&rows, max.saturating_sub(fixed), &summary);
@@ -163,13 +165,13 @@ fn rows_that_fit(rows: &[String], budget: usize, summary: &Summary) -> Option<us
     best
 }
 
-fn meta(plan: &Plan) -> String {
+fn meta(plan: &Plan, digest: &str) -> String {
     format!(
         "\n- Plan digest: {} (the `plan.json` this comment was made from)\n\
          - Policy digest: {}\n\
          - State digest: {}\n\
          - Created at: {}\n",
-        code_span(&plan.digest()),
+        code_span(digest),
         code_span(&plan.policy_digest),
         code_span(&plan.state_digest),
         md(&plan.created_at),
