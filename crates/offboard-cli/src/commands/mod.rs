@@ -1,0 +1,27 @@
+//! One module per subcommand. `run` is the only dispatch point.
+
+pub mod apply;
+pub mod plan;
+pub mod sandbox;
+pub mod show;
+pub mod validate;
+
+use crate::cli::{Cli, Command};
+use crate::exit::Outcome;
+
+pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    match cli.command {
+        Command::Validate(args) => validate::run(&cli.global, args),
+        Command::Show(args) => show::run(&cli.global, args),
+        Command::Plan(args) => runtime()?.block_on(plan::run(&cli.global, args)),
+        Command::Apply(args) => runtime()?.block_on(apply::run(&cli.global, args)),
+        Command::Sandbox(args) => {
+            runtime()?.block_on(sandbox::run(args))?;
+            Ok(Outcome::Success)
+        }
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}

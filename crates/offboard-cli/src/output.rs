@@ -1,0 +1,74 @@
+//! Everything that goes to stdout (plans and results), and reading/writing plan files.
+//! Logs never come here: they go to stderr through tracing.
+
+use crate::cli::{ColorChoice, OutputFormat};
+use anyhow::Context;
+use offboard_core::Plan;
+use offboard_core::render::{self, Format, RenderOptions};
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+/// Print one line to stdout.
+pub fn line(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")?;
+    out.flush()
+}
+
+pub fn use_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    }
+}
+
+pub fn format(format: OutputFormat) -> Format {
+    match format {
+        OutputFormat::Text => Format::Text,
+        OutputFormat::Markdown => Format::Markdown,
+        OutputFormat::Json => Format::Json,
+    }
+}
+
+pub fn print_plan(plan: &Plan, fmt: OutputFormat, color: ColorChoice) -> std::io::Result<()> {
+    let mut options = RenderOptions::default();
+    options.text.color = use_color(color) && fmt == OutputFormat::Text;
+    let text = render::render(plan, format(fmt), &options);
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    if !text.ends_with('\n') {
+        out.write_all(b"\n")?;
+    }
+    out.flush()
+}
+
+pub fn read_plan(path: &Path) -> anyhow::Result<Plan> {
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!("cannot read the plan file {}: pass a file written by `offboard plan --out`", path.display())
+    })?;
+    Plan::from_json(&text).with_context(|| format!("{} is not a usable plan", path.display()))
+}
+
+/// Write the plan file atomically (temp file + rename), so a crash never leaves half a plan
+/// that `apply` could mistake for a whole one.
+pub fn write_plan(path: &Path, plan: &Plan) -> anyhow::Result<()> {
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, plan.to_json()).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot move {} to {}", tmp.display(), path.display()))?;
+    Ok(())
+}
+
+/// With `GITHUB_STEP_SUMMARY` set (GitHub Actions), append the Markdown plan to the job summary.
+pub fn append_step_summary(plan: &Plan) -> anyhow::Result<()> {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") else { return Ok(()) };
+    let text = render::render(plan, Format::Markdown, &RenderOptions::default());
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .with_context(|| format!("cannot open GITHUB_STEP_SUMMARY file {}", Path::new(&path).display()))?;
+    file.write_all(text.as_bytes())?;
+    file.write_all(b"\n")?;
+    Ok(())
+}
