@@ -32,7 +32,14 @@ fn removes_every_in_scope_grant_in_phase_order() {
     // The group mapping is not a user's grant: the planner never plans it for a user.
     assert_eq!(plan.principals[0].before.len(), 3);
     match &plan.actions[0].request {
-        ApiRequest::DeleteAccountAssignment { instance_arn, target_id, target_type, principal_type, principal_id, .. } => {
+        ApiRequest::DeleteAccountAssignment {
+            instance_arn,
+            target_id,
+            target_type,
+            principal_type,
+            principal_id,
+            ..
+        } => {
             assert_eq!(instance_arn, INSTANCE);
             assert_eq!(target_id, "222222222222");
             assert_eq!(target_type, "AWS_ACCOUNT");
@@ -50,7 +57,10 @@ fn protected_accounts_are_never_planned() {
     let s = state(vec![observed(
         alice(),
         &id(1),
-        [sso("111111111111", PS_ADMIN, PrincipalKind::User, &id(1)), sso("222222222222", PS_READ, PrincipalKind::User, &id(1))],
+        [
+            sso("111111111111", PS_ADMIN, PrincipalKind::User, &id(1)),
+            sso("222222222222", PS_READ, PrincipalKind::User, &id(1)),
+        ],
     )]);
     let plan = plan(&p, &s, &inputs());
     assert_eq!(plan.removal_count(), 1);
@@ -68,14 +78,20 @@ fn protected_user_declared_by_id_is_caught_through_its_resolved_name() {
     o.resolution = Resolution::Found { id: id(9), name: Some("BreakGlass@Example.com".into()) };
     let plan = plan(&p, &state(vec![o]), &inputs());
     assert!(plan.actions.is_empty());
-    assert!(matches!(&plan.principals[0].skipped[0].why, SkipReason::Protected { what } if what.contains("BreakGlass")));
+    assert!(
+        matches!(&plan.principals[0].skipped[0].why, SkipReason::Protected { what } if what.contains("BreakGlass"))
+    );
 }
 
 #[test]
 fn protected_group_is_never_planned() {
     let g = PrincipalRef::group_name("Admins");
     let p = policy(vec![leaver(g.clone())]);
-    let plan = plan(&p, &state(vec![observed(g, &id(2), [sso("222222222222", PS_ADMIN, PrincipalKind::Group, &id(2))])]), &inputs());
+    let plan = plan(
+        &p,
+        &state(vec![observed(g, &id(2), [sso("222222222222", PS_ADMIN, PrincipalKind::Group, &id(2))])]),
+        &inputs(),
+    );
     assert!(plan.actions.is_empty());
     assert_eq!(plan.summary().protected, 1);
 }
@@ -153,7 +169,9 @@ fn one_principal_declared_twice_is_removed_once() {
     let s = state(vec![observed(by_name, &id(1), [grant.clone()]), observed(by_id, &id(1), [grant])]);
     let plan = plan(&p, &s, &inputs());
     assert_eq!(plan.actions.len(), 1);
-    assert!(matches!(&plan.principals[1].skipped[0].why, SkipReason::Duplicate { of } if of == "user alice@example.com"));
+    assert!(
+        matches!(&plan.principals[1].skipped[0].why, SkipReason::Duplicate { of } if of == "user alice@example.com")
+    );
 }
 
 #[test]
@@ -192,7 +210,8 @@ fn group_mappings_carry_the_plan_ordering_id() {
     let g = PrincipalRef::group_name("Summer Interns");
     let mut l = leaver(g.clone());
     l.kendra_group_id = Some("summer-interns".into());
-    let s = state(vec![observed(g, &id(3), [mapping(Some("ds-wiki"), "summer-interns"), mapping(None, "summer-interns")])]);
+    let s =
+        state(vec![observed(g, &id(3), [mapping(Some("ds-wiki"), "summer-interns"), mapping(None, "summer-interns")])]);
     let plan = plan(&policy(vec![l]), &s, &inputs());
     let expected = now().unix_timestamp() * 1000;
     assert_eq!(plan.ordering_id, expected);
@@ -211,7 +230,11 @@ fn group_mappings_carry_the_plan_ordering_id() {
 fn same_inputs_give_byte_identical_json_whatever_the_observation_order() {
     let bob = PrincipalRef::user_name("bob@example.com");
     let p = policy(vec![leaver(alice()), leaver(bob.clone())]);
-    let a = observed(alice(), &id(1), [stack("s1", "alice@example.com"), sso("222222222222", PS_ADMIN, PrincipalKind::User, &id(1))]);
+    let a = observed(
+        alice(),
+        &id(1),
+        [stack("s1", "alice@example.com"), sso("222222222222", PS_ADMIN, PrincipalKind::User, &id(1))],
+    );
     let b = observed(bob, &id(2), [stack("s1", "bob@example.com")]);
     let one = plan(&p, &state(vec![a.clone(), b.clone()]), &inputs()).to_json();
     let two = plan(&p, &state(vec![b, a]), &inputs()).to_json();

@@ -105,7 +105,8 @@ fn must_remove(p: &offboard_core::Policy, s: &ObservedState) -> BTreeSet<Grant> 
                 _ => true,
             };
             let account_ok = g.account_id().is_none_or(|a| {
-                !p.config.guardrails.protected_accounts.iter().any(|x| x == a) && !l.keep.sso_accounts.iter().any(|x| x == a)
+                !p.config.guardrails.protected_accounts.iter().any(|x| x == a)
+                    && !l.keep.sso_accounts.iter().any(|x| x == a)
             });
             if ok_kind && account_ok && l.scope.contains(&g.service()) {
                 out.insert(g.clone());

@@ -4,7 +4,7 @@
 
 use offboard_core::grant::{Grant, Persona};
 use offboard_core::policy::{
-    AppstreamConfig, Config, Guardrails, KendraConfig, KendraIndexConfig, Keep, Leaver, Origin, Policy, SsoConfig,
+    AppstreamConfig, Config, Guardrails, Keep, KendraConfig, KendraIndexConfig, Leaver, Origin, Policy, SsoConfig,
     StackSelection,
 };
 use offboard_core::state::{ObservedPrincipal, ObservedState, Resolution};
@@ -72,7 +72,11 @@ pub fn sso(account: &str, ps: &str, kind: PrincipalKind, principal_id: &str) -> 
 }
 
 pub fn stack(stack: &str, user: &str) -> Grant {
-    Grant::AppstreamAssociation { stack_name: stack.into(), user_name: user.into(), authentication_type: "USERPOOL".into() }
+    Grant::AppstreamAssociation {
+        stack_name: stack.into(),
+        user_name: user.into(),
+        authentication_type: "USERPOOL".into(),
+    }
 }
 
 pub fn persona(experience: &str, entity: &str) -> Grant {
