@@ -188,6 +188,8 @@ fn unknown_scope_entry() {
         "l.yaml:5:18",
         &["users[0].scope[1]: unknown service \"identitycenter\"", "valid: sso, appstream, kendra"],
     );
+    let errs = errors(&[("l.yaml", "version: 1\nusers:\n  - user: a@example.com\n    reason: r\n    scope: [ssso]\n")]);
+    assert_one(&errs, "l.yaml:5:13", &["unknown service \"ssso\"; did you mean sso? valid: sso, appstream, kendra"]);
 }
 
 #[test]

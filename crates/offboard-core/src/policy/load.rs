@@ -649,7 +649,8 @@ fn scope(r: &mut Reader<'_>, f: &Fields<'_>, what: &str, env: &Env) -> Option<BT
             continue;
         };
         let Some(service) = Service::ALL.into_iter().find(|s| s.as_str() == name) else {
-            r.error(item, format!("{item_what}: unknown service {name:?}; valid: {}", names.join(", ")));
+            let near = raw::closest(&name, &names).map(|n| format!("did you mean {n}? ")).unwrap_or_default();
+            r.error(item, format!("{item_what}: unknown service {name:?}; {near}valid: {}", names.join(", ")));
             ok = false;
             continue;
         };

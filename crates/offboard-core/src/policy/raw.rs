@@ -408,7 +408,7 @@ impl<'a> Reader<'a> {
 }
 
 /// The allowed key nearest to a typo, if it is near enough to be the likely intent.
-fn closest<'k>(name: &str, allowed: &[&'k str]) -> Option<&'k str> {
+pub fn closest<'k>(name: &str, allowed: &[&'k str]) -> Option<&'k str> {
     let lower = name.to_lowercase();
     allowed
         .iter()
