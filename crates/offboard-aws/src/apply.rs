@@ -176,6 +176,9 @@ fn outcome(a: &Action, item: &ActionItem, call: &CallInfo, result: OutcomeResult
         deletion_request_id: call.deletion_request_id.clone(),
         result,
         attempts: call.attempts,
+        // The plan file's digests are the CLI's to stamp (it knows which file was reviewed).
+        plan_digest: None,
+        policy_digest: None,
     }
 }
 

@@ -2,7 +2,7 @@
 //! bucket, send, classify a failure, back off and retry while the kind and the budget allow.
 
 use crate::clients::Clients;
-use crate::error::CallFailure;
+use crate::error::{CallFailure, FailureKind};
 use crate::limits::Limits;
 use crate::ratelimit::{Quota, RateLimiter};
 use crate::retry::Backoff;
@@ -114,12 +114,16 @@ impl<'a> Session<'a> {
             let attempt = backoff.attempt();
             match send().await {
                 Ok(value) => {
+                    self.limiter.succeeded(api.quota());
                     let request_id = value.request_id().map(str::to_owned);
                     return Ok(Answer { value, request_id, attempts: attempt });
                 }
                 Err(err) => {
                     let mut failure = CallFailure::from_sdk(api.prefix(), operation, &err);
                     failure.attempts = attempt;
+                    if failure.kind == FailureKind::Throttling {
+                        self.limiter.throttled(api.quota());
+                    }
                     if retry
                         && failure.kind.is_retryable()
                         && let Some(delay) = backoff.next_delay(rand::random::<f64>())

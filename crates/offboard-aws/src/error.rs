@@ -156,7 +156,10 @@ impl CallFailure {
                 }
             }
             SdkError::DispatchFailure(d) => {
-                let kind = if d.is_io() || d.is_timeout() { FailureKind::Transport } else { FailureKind::Other };
+                // Everything but a client-side mistake (`is_user`) is the network's fault: refused,
+                // reset or closed connections, timeouts (hyper reports a connection closed before
+                // the answer as a transient "other" error).
+                let kind = if d.is_user() { FailureKind::Other } else { FailureKind::Transport };
                 base(kind, format!("request not delivered: {}", DisplayErrorContext(err)))
             }
             other => base(FailureKind::Other, format!("{}", DisplayErrorContext(other))),

@@ -8,6 +8,11 @@
 //! bursts, so offboard never exceeds the rate in any one-second window and leaves headroom for
 //! other tools using the same account. Callers that find the bucket empty reserve a future slot
 //! (the token count goes negative), which keeps waiting callers in arrival order without a queue.
+//!
+//! The rate adapts: a throttling answer halves it (AWS's real limit may be lower than
+//! configured, or shared with other callers), and each success wins back a twentieth of the
+//! configured rate, up to it. Backoff alone only delays the throttled call; without slowing the
+//! whole bucket, ten concurrent deletions keep hammering a 5 TPS endpoint and run out of retries.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -44,12 +49,12 @@ impl<T> PerService<T> {
     }
 }
 
-/// A token bucket with capacity one and reservations. The arithmetic is in [`TokenBucket::reserve`],
-/// which takes the current time, so it is tested without a clock.
+/// A token bucket with capacity one, reservations and an adaptive rate. The arithmetic takes
+/// the current time as an argument ([`TokenBucket::reserve`]), so it is tested without a clock.
 #[derive(Debug)]
 pub struct TokenBucket {
-    /// Tokens per second; `None` = unlimited.
-    rate: Option<f64>,
+    /// Configured tokens per second; `None` = unlimited.
+    max_rate: Option<f64>,
     state: Mutex<BucketState>,
 }
 
@@ -57,23 +62,39 @@ pub struct TokenBucket {
 struct BucketState {
     tokens: f64,
     last: Option<Instant>,
+    /// Current rate: `max_rate`, lowered by throttling.
+    rate: f64,
 }
 
 const CAPACITY: f64 = 1.0;
+/// The rate never drops below this fraction of the configured one.
+const MIN_RATE_FRACTION: f64 = 0.05;
+/// Each success raises the rate by this fraction of the configured one.
+const RECOVERY_FRACTION: f64 = 0.05;
 
 impl TokenBucket {
     /// `tps <= 0`, NaN or infinite means unlimited.
     pub fn new(tps: f64) -> Self {
-        let rate = (tps.is_finite() && tps > 0.0).then_some(tps);
-        Self { rate, state: Mutex::new(BucketState { tokens: CAPACITY, last: None }) }
+        let max_rate = (tps.is_finite() && tps > 0.0).then_some(tps);
+        Self {
+            max_rate,
+            state: Mutex::new(BucketState { tokens: CAPACITY, last: None, rate: max_rate.unwrap_or(0.0) }),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, BucketState> {
+        // A poisoned lock only means another task panicked mid-update of plain numbers; they
+        // are still usable.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Take a token at `now`; returns how long the caller must wait before sending.
     pub fn reserve(&self, now: Instant) -> Duration {
-        let Some(rate) = self.rate else { return Duration::ZERO };
-        // A poisoned lock only means another task panicked mid-update of two plain numbers;
-        // the numbers are still usable.
-        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if self.max_rate.is_none() {
+            return Duration::ZERO;
+        }
+        let mut s = self.state();
+        let rate = s.rate;
         if let Some(last) = s.last {
             let elapsed = now.saturating_duration_since(last).as_secs_f64();
             s.tokens = (s.tokens + elapsed * rate).min(CAPACITY);
@@ -83,6 +104,27 @@ impl TokenBucket {
         }
         s.tokens -= 1.0;
         if s.tokens >= 0.0 { Duration::ZERO } else { Duration::from_secs_f64(-s.tokens / rate) }
+    }
+
+    /// The endpoint said "slow down": halve the rate.
+    pub fn throttled(&self) {
+        if let Some(max) = self.max_rate {
+            let mut s = self.state();
+            s.rate = (s.rate / 2.0).max(max * MIN_RATE_FRACTION);
+        }
+    }
+
+    /// A call went through: win back some rate.
+    pub fn succeeded(&self) {
+        if let Some(max) = self.max_rate {
+            let mut s = self.state();
+            s.rate = (s.rate + max * RECOVERY_FRACTION).min(max);
+        }
+    }
+
+    /// The current rate in calls per second (`None` = unlimited).
+    pub fn rate(&self) -> Option<f64> {
+        self.max_rate.map(|_| self.state().rate)
     }
 
     /// Wait for a token.
@@ -107,6 +149,14 @@ impl RateLimiter {
 
     pub async fn acquire(&self, q: Quota) {
         self.buckets.get(q).acquire().await
+    }
+
+    pub fn throttled(&self, q: Quota) {
+        self.buckets.get(q).throttled()
+    }
+
+    pub fn succeeded(&self, q: Quota) {
+        self.buckets.get(q).succeeded()
     }
 }
 
@@ -158,6 +208,29 @@ mod tests {
             let in_window = sends[i..].iter().take_while(|x| x.duration_since(*s) < ms(999)).count();
             assert!(in_window <= 5, "{in_window} sends within one second starting at #{i}");
         }
+    }
+
+    #[test]
+    fn throttling_halves_the_rate_and_successes_win_it_back() {
+        let b = TokenBucket::new(20.0);
+        b.throttled();
+        assert_eq!(b.rate(), Some(10.0));
+        let t0 = Instant::now();
+        assert_eq!(b.reserve(t0), Duration::ZERO);
+        let w = b.reserve(t0);
+        assert!(w.abs_diff(ms(100)) < ms(1), "paced at the lowered rate: {w:?}");
+        for _ in 0..10 {
+            b.succeeded();
+        }
+        assert_eq!(b.rate(), Some(20.0), "back to the configured rate, never above");
+        for _ in 0..100 {
+            b.throttled();
+        }
+        assert_eq!(b.rate(), Some(1.0), "floored at 5% of the configured rate");
+        let unlimited = TokenBucket::new(0.0);
+        unlimited.throttled();
+        assert_eq!(unlimited.rate(), None);
+        assert!(unlimited.reserve(t0).is_zero());
     }
 
     #[test]

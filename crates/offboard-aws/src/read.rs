@@ -12,7 +12,8 @@
 //! - `ListAccountAssignmentsForPrincipal` per found principal (pages);
 //! - `DescribeUserStackAssociations` per found user (pages); no `DescribeStacks`, even for `"*"`;
 //! - `ListEntityPersonas` per experience (pages), once for all leavers;
-//! - `DescribePrincipalMapping` per group with `kendra_group_id`, per index × data source;
+//! - `DescribePrincipalMapping` per group with `kendra_group_id`, per index: at index level and
+//!   at each configured data source;
 //! - `DescribePermissionSet` per distinct permission set seen, for labels only.
 
 use crate::appstream;
@@ -215,11 +216,10 @@ async fn grants_of(
             && let Some(group_id) = &leaver.kendra_group_id
         {
             for index in &k.indexes {
-                let sources: Vec<Option<&str>> = if index.data_sources.is_empty() {
-                    vec![None]
-                } else {
-                    index.data_sources.iter().map(|d| Some(d.as_str())).collect()
-                };
+                // The index level always, plus each configured data source: a mapping can live
+                // at either, and missing one would leave the group's documents readable.
+                let sources: Vec<Option<&str>> =
+                    std::iter::once(None).chain(index.data_sources.iter().map(|d| Some(d.as_str()))).collect();
                 for ds in sources {
                     if kendra::group_mapping(s, &index.id, ds, group_id).await?.present {
                         grants.insert(Grant::KendraGroupMapping {
