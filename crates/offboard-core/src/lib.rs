@@ -20,6 +20,7 @@ pub mod plan;
 pub mod policy;
 pub mod principal;
 pub mod render;
+pub mod report;
 pub mod state;
 
 pub use diff::{PlanInputs, plan};

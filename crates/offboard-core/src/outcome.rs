@@ -19,6 +19,9 @@
 //!   `DescribeAccountAssignmentDeletionStatus` answers for.
 //! - `attempts`: HTTP attempts made for this item's removal call (retries included).
 //! - `result.status`: `removed` | `already_removed` (both success) | `failed` with `error`.
+//! - `plan_digest`, `policy_digest`: the digests of the plan that was applied and of the policy it
+//!   was made from, so evidence ties each removal to the reviewed artifact. Set by the CLI; absent
+//!   in journals written before they existed.
 
 use crate::grant::Grant;
 use crate::principal::PrincipalRef;
@@ -39,6 +42,10 @@ pub struct Outcome {
     pub deletion_request_id: Option<String>,
     pub result: OutcomeResult,
     pub attempts: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_digest: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_digest: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -128,6 +135,8 @@ mod tests {
             deletion_request_id: None,
             result,
             attempts: 2,
+            plan_digest: None,
+            policy_digest: None,
         }
     }
 
@@ -152,6 +161,19 @@ mod tests {
         let line = sample(OutcomeResult::AlreadyRemoved).to_json_line();
         assert!(line.contains(r#""result":{"status":"already_removed"}"#), "{line}");
         assert!(!line.contains("deletion_request_id"), "absent ids are omitted: {line}");
+    }
+
+    #[test]
+    fn digests_are_optional_so_older_journals_still_read() {
+        let old = sample(OutcomeResult::Removed).to_json_line();
+        assert!(!old.contains("digest"), "absent digests are omitted: {old}");
+        let mut stamped = sample(OutcomeResult::Removed);
+        stamped.plan_digest = Some("sha256:aa".into());
+        stamped.policy_digest = Some("sha256:bb".into());
+        let line = stamped.to_json_line();
+        assert!(line.contains(r#""plan_digest":"sha256:aa","policy_digest":"sha256:bb""#), "{line}");
+        assert_eq!(Outcome::from_json_line(&line).unwrap(), stamped);
+        assert_eq!(Outcome::from_json_line(&old).unwrap().plan_digest, None);
     }
 
     #[test]

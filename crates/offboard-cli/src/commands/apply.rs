@@ -95,10 +95,17 @@ async fn execute(
     let mut journal = args.journal.as_deref().map(Journal::open).transpose()?;
     let mut journal_error: Option<anyhow::Error> = None;
     let labels = plan.labels.clone();
+    // Stamped on every journal line, so `offboard report` can tie each removal to the reviewed
+    // plan artifact and the policy it was made from.
+    let (plan_digest, policy_digest) = (plan.digest(), plan.policy_digest.clone());
     let mut sink = |outcome: &ActionOutcome| {
         let _ = output::line(&result_line(outcome, &labels));
         if let Some(j) = journal.as_mut()
-            && let Err(e) = j.append(outcome)
+            && let Err(e) = j.append(&ActionOutcome {
+                plan_digest: Some(plan_digest.clone()),
+                policy_digest: Some(policy_digest.clone()),
+                ..outcome.clone()
+            })
             && journal_error.is_none()
         {
             tracing::error!(error = %e, "journal write failed");

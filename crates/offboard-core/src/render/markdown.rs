@@ -15,6 +15,7 @@
 //! so hide part of the plan from the approver.
 
 use super::access_diff::access_diff;
+use super::drift::{self, RemovalHistory};
 use super::escape::{code_fence, code_span, html, markdown as md};
 use super::{name_behind_id, principal_counts, principal_status, principal_summary, summary_line, warnings};
 use crate::plan::{Plan, PrincipalPlan, Summary};
@@ -39,8 +40,15 @@ impl Default for MarkdownOptions {
 }
 
 pub fn render(plan: &Plan, options: &MarkdownOptions) -> String {
+    render_with_history(plan, options, &RemovalHistory::default())
+}
+
+/// [`render`], with grants the journal shows were removed before marked as regained (listed in
+/// the head, so the list survives the size fallback, and annotated in each diff).
+pub fn render_with_history(plan: &Plan, options: &MarkdownOptions, history: &RemovalHistory) -> String {
     let summary = plan.summary();
-    let head = head(plan, &summary);
+    let mut head = head(plan, &summary);
+    head.push_str(&drift::markdown_block(plan, history));
     let rows: Vec<String> = plan.principals.iter().map(table_row).collect();
     // Hashing serializes the whole plan: do it once.
     let digest = plan.digest();
@@ -52,7 +60,7 @@ pub fn render(plan: &Plan, options: &MarkdownOptions) -> String {
     if !plan.principals.is_empty() {
         full.push_str("\n### Access before → after\n");
         for p in &plan.principals {
-            full.push_str(&details(plan, p));
+            full.push_str(&details(plan, p, history));
         }
     }
     let max = options.max_chars;
@@ -178,7 +186,7 @@ fn meta(plan: &Plan, digest: &str) -> String {
     )
 }
 
-fn details(plan: &Plan, p: &PrincipalPlan) -> String {
+fn details(plan: &Plan, p: &PrincipalPlan, history: &RemovalHistory) -> String {
     let mut out = format!(
         "\n<details><summary>{} — {}</summary>\n\n**Reason:** {}",
         html(&p.principal.to_string()),
@@ -192,7 +200,7 @@ fn details(plan: &Plan, p: &PrincipalPlan) -> String {
         }
         Resolution::NotFound => out.push_str(" · not found in the Identity Store: nothing to remove\n"),
     }
-    let lines = access_diff(p, &plan.labels);
+    let lines = drift::annotate(access_diff(p, &plan.labels), p, &plan.labels, history);
     if lines.is_empty() {
         if p.resolution != Resolution::NotFound {
             out.push_str("\nNo access found.\n");

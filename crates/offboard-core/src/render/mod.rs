@@ -7,7 +7,9 @@
 //! [`access_diff`], so text and Markdown can never tell different stories.
 
 mod access_diff;
+pub mod drift;
 mod escape;
+pub mod evidence;
 pub mod json;
 pub mod markdown;
 pub mod text;

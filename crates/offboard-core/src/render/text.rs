@@ -12,6 +12,7 @@
 //! ```
 
 use super::access_diff::{LineKind, access_diff};
+use super::drift::{self, RemovalHistory};
 use super::escape::clean;
 use super::{name_behind_id, summary_line, warnings};
 use crate::plan::{Plan, PrincipalPlan};
@@ -58,9 +59,21 @@ fn line(out: &mut String, options: &TextOptions, paint: Option<Paint>, text: &st
 }
 
 pub fn render(plan: &Plan, options: &TextOptions) -> String {
+    render_with_history(plan, options, &RemovalHistory::default())
+}
+
+/// [`render`], with grants the journal shows were removed before marked as regained.
+pub fn render_with_history(plan: &Plan, options: &TextOptions, history: &RemovalHistory) -> String {
     let mut out = String::new();
     for p in &plan.principals {
-        principal(&mut out, plan, p, options);
+        principal(&mut out, plan, p, options, history);
+        out.push('\n');
+    }
+    let drift = drift::text_block(plan, history);
+    for text in &drift {
+        line(&mut out, options, Some(Paint::Red), text);
+    }
+    if !drift.is_empty() {
         out.push('\n');
     }
     for warning in warnings(plan) {
@@ -71,7 +84,7 @@ pub fn render(plan: &Plan, options: &TextOptions) -> String {
     out
 }
 
-fn principal(out: &mut String, plan: &Plan, p: &PrincipalPlan, options: &TextOptions) {
+fn principal(out: &mut String, plan: &Plan, p: &PrincipalPlan, options: &TextOptions, history: &RemovalHistory) {
     line(out, options, Some(Paint::Bold), &format!("{} — {}", clean(&p.principal.to_string()), clean(&p.reason)));
     match &p.resolution {
         Resolution::NotFound => {
@@ -85,7 +98,7 @@ fn principal(out: &mut String, plan: &Plan, p: &PrincipalPlan, options: &TextOpt
             }
         }
     }
-    for l in access_diff(p, &plan.labels) {
+    for l in drift::annotate(access_diff(p, &plan.labels), p, &plan.labels, history) {
         let paint = match l.kind {
             LineKind::Removed => Paint::Red,
             LineKind::Kept => Paint::Dim,
