@@ -1,0 +1,47 @@
+//! Reading an apply journal (`--journal FILE`) the way an auditor would.
+
+use offboard_core::outcome::{Outcome, OutcomeResult};
+use std::path::Path;
+
+/// Every line of the journal, parsed. A missing file is an empty journal.
+///
+/// # Panics
+/// When a line is not one complete outcome (a torn or partial write), or the file does not end
+/// with a newline: a journal must be truthful line by line even when its writer was killed.
+pub fn read(path: &Path) -> Vec<Outcome> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
+        Err(e) => panic!("cannot read the journal {}: {e}", path.display()),
+    };
+    assert!(text.is_empty() || text.ends_with('\n'), "the journal {} ends in a partial line:\n{text}", path.display());
+    text.lines()
+        .enumerate()
+        .map(|(n, line)| {
+            Outcome::from_json_line(line).unwrap_or_else(|e| {
+                panic!("journal {} line {} is not a complete outcome ({e}):\n{line}", path.display(), n + 1)
+            })
+        })
+        .collect()
+}
+
+/// How many complete lines the journal has now (0 when it does not exist yet).
+pub fn line_count(path: &Path) -> usize {
+    std::fs::read_to_string(path).map(|t| t.lines().filter(|l| !l.is_empty()).count()).unwrap_or(0)
+}
+
+pub fn is_removed(o: &Outcome) -> bool {
+    matches!(o.result, OutcomeResult::Removed)
+}
+
+pub fn is_already_removed(o: &Outcome) -> bool {
+    matches!(o.result, OutcomeResult::AlreadyRemoved)
+}
+
+/// The failure message of a failed outcome.
+pub fn failure(o: &Outcome) -> Option<&str> {
+    match &o.result {
+        OutcomeResult::Failed { error } => Some(error),
+        _ => None,
+    }
+}
