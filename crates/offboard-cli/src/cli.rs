@@ -79,6 +79,13 @@ pub enum Command {
     Show(ShowArgs),
     /// Run the AWS-compatible sandbox.
     Sandbox(crate::commands::sandbox::SandboxArgs),
+    /// Evidence of what apply did, from its journal: who lost what and when, AWS request ids,
+    /// failures, plan and policy digests, git commit.
+    Report(ReportArgs),
+    /// Print a shell completion script (e.g. `offboard completions bash > /etc/bash_completion.d/offboard`).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), or write one page per subcommand with --out-dir.
+    Man(ManArgs),
 }
 
 #[derive(Debug, Args)]
@@ -111,6 +118,9 @@ pub struct PlanArgs {
     /// Exit 2 when the plan has changes, 0 when it has none (for drift detection).
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// An apply journal: grants it shows were removed before are marked "regained since <date>".
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -148,6 +158,36 @@ pub struct ShowArgs {
     pub plan: PathBuf,
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The journal written by `offboard apply --journal`.
+    #[arg(value_name = "JOURNAL")]
+    pub journal: PathBuf,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write offboard.1 and one offboard-<subcommand>.1 per subcommand into this directory
+    /// instead of printing offboard.1.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
 }
 
 /// `90s`, `30m`, `24h`, `7d`; a bare number is seconds.

@@ -1,7 +1,9 @@
 //! One module per subcommand. `run` is the only dispatch point.
 
 pub mod apply;
+pub mod completions;
 pub mod plan;
+pub mod report;
 pub mod sandbox;
 pub mod show;
 pub mod validate;
@@ -15,6 +17,9 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Show(args) => show::run(&cli.global, args),
         Command::Plan(args) => runtime()?.block_on(plan::run(&cli.global, args)),
         Command::Apply(args) => runtime()?.block_on(apply::run(&cli.global, args)),
+        Command::Report(args) => report::run(args),
+        Command::Completions(args) => completions::completions(args),
+        Command::Man(args) => completions::man(args),
         Command::Sandbox(args) => {
             runtime()?.block_on(sandbox::run(args))?;
             Ok(Outcome::Success)
