@@ -76,9 +76,24 @@ impl TestSandbox {
         let config = aws_sdk_ssoadmin::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(crate::cli::REGION))
-            .credentials_provider(Credentials::new("test", "test", None, None, "offboard-tests"))
+            .credentials_provider(credentials())
             .endpoint_url(self.url())
             .build();
         aws_sdk_ssoadmin::Client::from_conf(config)
     }
+
+    /// A Kendra client for this sandbox.
+    pub fn kendra(&self) -> aws_sdk_kendra::Client {
+        let config = aws_sdk_kendra::Config::builder()
+            .behavior_version(aws_sdk_kendra::config::BehaviorVersion::latest())
+            .region(aws_sdk_kendra::config::Region::new(crate::cli::REGION))
+            .credentials_provider(credentials())
+            .endpoint_url(self.url())
+            .build();
+        aws_sdk_kendra::Client::from_conf(config)
+    }
+}
+
+fn credentials() -> Credentials {
+    Credentials::new("test", "test", None, None, "offboard-tests")
 }
