@@ -15,7 +15,7 @@
 //! set), which Identity Center would answer with ConflictException anyway.
 
 use crate::appstream::{self, Association};
-use crate::call::Session;
+use crate::call::{Session, bounded};
 use crate::clients::{CallStats, Clients};
 use crate::error::{CallFailure, FailureKind};
 use crate::kendra;
@@ -23,13 +23,13 @@ use crate::limits::Limits;
 use crate::read::{self, Presence};
 use crate::retry::Backoff;
 use crate::sso::{self, AssignmentRef, Deletion, DeletionState};
+use futures::StreamExt;
 use futures::stream::{self, FuturesUnordered};
-use futures::{FutureExt, StreamExt};
 use offboard_core::diff::MAX_ORDERING_ID;
 use offboard_core::grant::Grant;
 use offboard_core::outcome::{Outcome, OutcomeCounts, OutcomeResult};
 use offboard_core::plan::{Action, ActionItem, ApiRequest, MAX_BATCH, Phase, Plan};
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashSet, VecDeque};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tokio::time::Instant;
@@ -94,21 +94,21 @@ pub async fn apply(
         if actions.is_empty() {
             continue;
         }
-        let presence =
-            read::presence(&s, instance_arn, actions.iter().flat_map(|a| a.items.iter().map(|i| &i.grant))).await;
+        let targets: Vec<&Grant> = actions.iter().flat_map(|a| a.items.iter().map(|i| &i.grant)).collect();
+        let presence = read::presence(&s, instance_arn, &targets).await;
         tracing::info!(phase = ?phase, actions = actions.len(), "applying phase");
         match phase {
             Phase::SsoAssignments => sso_phase(&s, &actions, &presence, &mut journal).await,
             Phase::AppstreamAssociations | Phase::KendraPersonas => {
-                let mut results =
-                    stream::iter(actions).map(|a| batch_action(&s, a, &presence)).buffered(limits.concurrency.max(1));
+                let calls: Vec<_> = actions.iter().map(|a| batch_action(&s, a, &presence)).collect();
+                let mut results = stream::iter(calls).buffered(limits.concurrency.max(1));
                 while let Some(outs) = results.next().await {
                     outs.into_iter().for_each(|o| journal.record(o));
                 }
             }
             Phase::KendraGroupMappings => {
-                let mut results =
-                    stream::iter(actions).map(|a| mapping_action(&s, a, &presence)).buffered(limits.concurrency.max(1));
+                let calls: Vec<_> = actions.iter().map(|a| mapping_action(&s, a, &presence)).collect();
+                let mut results = stream::iter(calls).buffered(limits.concurrency.max(1));
                 while let Some(outs) = results.next().await {
                     outs.into_iter().for_each(|o| journal.record(o));
                 }
@@ -494,14 +494,14 @@ impl Poller {
                 }
             }
         }
-        let described: HashMap<usize, Result<Deletion, CallFailure>> =
-            stream::iter(in_flight.iter().enumerate().filter(|(i, _)| candidates[*i]))
-                .map(|(i, f)| sso::deletion_status(s, &f.job.target.instance_arn, &f.deletion_id).map(move |r| (i, r)))
-                .buffer_unordered(s.limits.concurrency.max(1))
-                .collect()
-                .await;
-        let mut described = described;
-        (0..in_flight.len()).map(|i| described.remove(&i)).collect()
+        let reads: Vec<_> = in_flight
+            .iter()
+            .zip(&candidates)
+            .filter(|(_, c)| **c)
+            .map(|(f, _)| sso::deletion_status(s, &f.job.target.instance_arn, &f.deletion_id))
+            .collect();
+        let mut described = bounded(reads, s.limits.concurrency).await.into_iter();
+        candidates.iter().map(|c| if *c { described.next() } else { None }).collect()
     }
 }
 
@@ -535,7 +535,8 @@ async fn batch_action(s: &Session<'_>, a: &Action, presence: &Presence) -> Vec<O
         _ => appstream_call(s, a, &pending, &mut outs).await,
     };
     if !unsure.is_empty() {
-        let again = read::presence(s, None, unsure.iter().map(|u| &u.item.grant)).await;
+        let targets: Vec<&Grant> = unsure.iter().map(|u| &u.item.grant).collect();
+        let again = read::presence(s, None, &targets).await;
         for u in unsure {
             let result = match again.of(&u.item.grant) {
                 Ok(false) => u.if_absent,
@@ -726,4 +727,192 @@ async fn mapping_action(s: &Session<'_>, a: &Action, presence: &Presence) -> Vec
         Err(f) => outcome(a, item, &CallInfo::of_failure(&f), failed(f.to_string())),
     };
     vec![o]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clients::Clients;
+    use aws_sdk_ssoadmin::types::{PrincipalType, TargetType};
+    use offboard_core::principal::{PrincipalKind, PrincipalRef};
+    use offboard_tests::moto::MotoServer;
+
+    /// moto lacks ListAccountAssignmentDeletionStatus (HTML 500): the first poll must notice at
+    /// once (one attempt, no retries), describe the deletion instead, and stay on describe.
+    #[tokio::test]
+    async fn polling_falls_back_to_describe_where_the_bulk_listing_is_missing() {
+        let moto = MotoServer::start();
+        let config = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(&moto.url)
+            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(
+                aws_credential_types::Credentials::new("test", "test", None, None, "moto"),
+            ))
+            .build();
+        let sso = aws_sdk_ssoadmin::Client::new(&config);
+        let instance_arn = sso.list_instances().send().await.unwrap().instances()[0].instance_arn().unwrap().to_owned();
+        let ps = sso
+            .create_permission_set()
+            .instance_arn(&instance_arn)
+            .name("ReadOnly")
+            .session_duration("PT1H")
+            .send()
+            .await
+            .unwrap()
+            .permission_set()
+            .unwrap()
+            .permission_set_arn()
+            .unwrap()
+            .to_owned();
+        let principal_id = "90670000-0000-4000-8000-000000000001";
+        sso.create_account_assignment()
+            .instance_arn(&instance_arn)
+            .target_id("222222222222")
+            .target_type(TargetType::AwsAccount)
+            .permission_set_arn(&ps)
+            .principal_type(PrincipalType::User)
+            .principal_id(principal_id)
+            .send()
+            .await
+            .unwrap();
+
+        let clients = Clients::from_sdk_config(&config);
+        let limits = Limits {
+            tps: crate::PerService { identity_center: 0.0, appstream: 0.0, kendra: 0.0 },
+            ..Limits::default()
+        };
+        let s = Session::new(&clients, &limits);
+        let target = AssignmentRef {
+            instance_arn: instance_arn.clone(),
+            account_id: "222222222222".into(),
+            permission_set_arn: ps.clone(),
+            principal_type: PrincipalKind::User,
+            principal_id: principal_id.into(),
+        };
+        let deleted = sso::delete_assignment(&s, &target).await.unwrap();
+        let deletion_id = deleted.value.deletion_id.clone().expect("moto returns the request id");
+
+        let grant = Grant::SsoAssignment {
+            account_id: target.account_id.clone(),
+            permission_set_arn: ps.clone(),
+            principal_type: PrincipalKind::User,
+            principal_id: principal_id.into(),
+        };
+        let item = ActionItem { principal: PrincipalRef::user_id(principal_id), reason: "test".into(), grant };
+        let action = Action {
+            id: "sso_assignments-1".into(),
+            phase: Phase::SsoAssignments,
+            items: vec![item.clone()],
+            request: ApiRequest::DeleteAccountAssignment {
+                instance_arn,
+                target_id: target.account_id.clone(),
+                target_type: "AWS_ACCOUNT".into(),
+                permission_set_arn: ps,
+                principal_type: "USER".into(),
+                principal_id: principal_id.into(),
+            },
+        };
+        assert_eq!(check_action(&action), Ok(()));
+        let in_flight = vec![InFlight {
+            job: Job { action: &action, item: &action.items[0], target },
+            deletion_id,
+            call: CallInfo::NONE,
+            started: Instant::now(),
+        }];
+
+        let mut poller = Poller { bulk: true, bulk_failures: 0 };
+        let news = poller.poll(&s, &in_flight).await;
+        assert!(!poller.bulk, "switched to describe");
+        assert!(matches!(&news[..], [Some(Ok(Deletion { state: DeletionState::Succeeded, .. }))]), "{news:?}");
+        let calls = clients.call_stats();
+        assert_eq!(calls.get("sso:ListAccountAssignmentDeletionStatus"), 1, "tried once, not retried: {calls}");
+        assert_eq!(calls.get("sso:DescribeAccountAssignmentDeletionStatus"), 1, "{calls}");
+
+        let news = poller.poll(&s, &in_flight).await;
+        assert!(matches!(&news[..], [Some(Ok(_))]), "{news:?}");
+        let calls = clients.call_stats();
+        assert_eq!(calls.get("sso:ListAccountAssignmentDeletionStatus"), 1, "not asked again: {calls}");
+        assert_eq!(calls.get("sso:DescribeAccountAssignmentDeletionStatus"), 2, "{calls}");
+    }
+
+    fn sample_action() -> Action {
+        let grant = Grant::AppstreamAssociation {
+            stack_name: "s1".into(),
+            user_name: "alice".into(),
+            authentication_type: "USERPOOL".into(),
+        };
+        Action {
+            id: "appstream_associations-1".into(),
+            phase: Phase::AppstreamAssociations,
+            items: vec![ActionItem { principal: PrincipalRef::user_name("alice"), reason: "r".into(), grant }],
+            request: ApiRequest::BatchDisassociateUserStack {
+                user_stack_associations: vec![offboard_core::plan::UserStackAssociation {
+                    stack_name: "s1".into(),
+                    user_name: "alice".into(),
+                    authentication_type: "USERPOOL".into(),
+                }],
+            },
+        }
+    }
+
+    #[test]
+    fn check_action_accepts_a_consistent_action_and_refuses_edits() {
+        let a = sample_action();
+        assert_eq!(check_action(&a), Ok(()));
+
+        let mut extra = a.clone();
+        if let ApiRequest::BatchDisassociateUserStack { user_stack_associations } = &mut extra.request {
+            user_stack_associations.push(offboard_core::plan::UserStackAssociation {
+                stack_name: "s2".into(),
+                user_name: "bob".into(),
+                authentication_type: "USERPOOL".into(),
+            });
+        }
+        assert!(check_action(&extra).is_err(), "a request touching more than the items");
+
+        let mut wrong_phase = a.clone();
+        wrong_phase.phase = Phase::KendraPersonas;
+        assert!(check_action(&wrong_phase).is_err());
+
+        let mut empty = a;
+        empty.items.clear();
+        assert!(check_action(&empty).is_err());
+    }
+
+    #[tokio::test]
+    async fn empty_inputs_make_no_calls_and_the_public_futures_are_send() {
+        fn assert_send<T: Send>(_: &T) {}
+        let clients = Clients::from_sdk_config(&aws_config::SdkConfig::builder().build());
+        let limits = Limits::default();
+        let empty: Plan = serde_json::from_value(serde_json::json!({
+            "format_version": 1, "created_at": "2026-11-21T00:00:00Z", "config_path": "offboard.yaml",
+            "policy_paths": [], "policy_digest": "sha256:0", "state_digest": "sha256:0", "ordering_id": 0,
+            "max_removals": 500, "principals": [], "actions": []
+        }))
+        .unwrap();
+        let mut seen = 0;
+        let mut sink = |_: &Outcome| seen += 1;
+        let fut = apply(&clients, &empty, &limits, &mut sink);
+        assert_send(&fut);
+        let report = fut.await;
+        assert!(report.outcomes.is_empty() && report.is_complete());
+        assert_eq!(report.calls.total(), 0);
+        assert_eq!(seen, 0);
+
+        let verified = crate::verify(&clients, &empty, &limits);
+        assert_send(&verified);
+        assert_eq!(verified.await.unwrap(), Vec::<Grant>::new());
+
+        let source = |text: &str| offboard_core::policy::Source { path: "offboard.yaml".into(), text: text.into() };
+        let policy = offboard_core::policy::load(
+            &source("version: 1\nsso:\n  instance_arn: arn:aws:sso:::instance/ssoins-1234567890abcdef\n"),
+            &[],
+        )
+        .unwrap();
+        let read = crate::read_state(&clients, &policy, &limits);
+        assert_send(&read);
+        assert_eq!(read.await.unwrap(), offboard_core::state::ObservedState::default(), "no leavers, no calls");
+        assert_eq!(clients.call_stats().total(), 0);
+    }
 }

@@ -145,3 +145,14 @@ impl<'a> Session<'a> {
         }
     }
 }
+
+/// Drive `futures` with at most `limit` running at once; outputs in input order.
+///
+/// Callers build the futures eagerly (they are lazy: nothing runs before this polls them) and
+/// pass them in a `Vec`, instead of `stream::iter(..).map(closure)`: a closure over references
+/// kept inside an async fn's state trips rustc's higher-ranked `Send` inference (the futures of
+/// `read_state`/`apply` would not be `Send`, and the CLI could not spawn them).
+pub(crate) async fn bounded<F: Future>(futures: Vec<F>, limit: usize) -> Vec<F::Output> {
+    use futures::StreamExt;
+    futures::stream::iter(futures).buffered(limit.max(1)).collect().await
+}

@@ -103,6 +103,8 @@ impl Clients {
             ($krate:ident, $service:literal) => {
                 $krate::Client::from_conf(
                     $krate::config::Builder::from(config)
+                        // A hand-built SdkConfig may lack one; the SDK would panic on first use.
+                        .behavior_version(config.behavior_version().unwrap_or_else(BehaviorVersion::latest))
                         .retry_config(RetryConfig::disabled())
                         .timeout_config(timeouts.clone())
                         .interceptor(counter.interceptor($service))

@@ -13,6 +13,23 @@
 //! Every call goes through one path (`call.rs`): a token from the service's bucket, the SDK
 //! call with the SDK's own retries off, classification of a failure, jittered backoff within a
 //! bounded budget. Every HTTP request is counted by operation ([`CallStats`]).
+//!
+//! Decisions a reader would otherwise have to dig for:
+//! - **Region**: `--region`, else the default chain; an emulator target defaults to
+//!   `us-east-1`, real AWS without a region is an error ([`Clients::connect`]).
+//! - **Retries** are ours, not the SDK's ([`retry`]), so they are rate-limited, counted,
+//!   bounded in total time, and include `ConflictException`.
+//! - **Rate limits** are token buckets per quota, Identity Center's shared by sso-admin and
+//!   identitystore, halving on throttling ([`ratelimit`]).
+//! - **Group-inherited SSO assignments** listed for a user are never the user's grants.
+//! - **AppStream `"*"`** needs no `DescribeStacks`: associations are listed per user.
+//! - **Kendra group mappings** are read at index level and at each configured data source; a
+//!   mapping is present unless its latest effective action is DELETING/DELETED (details in
+//!   `kendra.rs`). A mapping changed after the plan (newer `OrderingId`) is not deleted.
+//! - **Groups declared by id** are not looked up (their name stays unknown).
+//! - **Apply never fails as a whole**: each item gets an [`offboard_core::outcome::Outcome`];
+//!   failures are final once the retry budget is spent, and are re-read before being called
+//!   failures where AWS's answer was ambiguous (batch item errors).
 
 pub mod apply;
 mod call;

@@ -17,14 +17,13 @@
 //! - `DescribePermissionSet` per distinct permission set seen, for labels only.
 
 use crate::appstream;
-use crate::call::Session;
+use crate::call::{Session, bounded};
 use crate::clients::Clients;
 use crate::error::{AwsError, CallFailure, FailureKind};
 use crate::identitystore;
 use crate::kendra;
 use crate::limits::Limits;
 use crate::sso;
-use futures::{StreamExt, TryStreamExt, stream};
 use offboard_core::grant::{Grant, Labels, Service};
 use offboard_core::policy::{Config, Leaver, Policy, StackSelection};
 use offboard_core::principal::{PrincipalKind, Selector};
@@ -44,11 +43,11 @@ pub async fn read_state(clients: &Clients, policy: &Policy, limits: &Limits) -> 
         .ok_or_else(|| AwsError::NoIdentityStore { what: format!("resolving {}", policy.leavers[0].principal) })?;
 
     // 1. Resolve every leaver.
-    let resolutions: Vec<Resolution> = stream::iter(&policy.leavers)
-        .map(|l| resolve(&s, &store, l))
-        .buffered(limits.concurrency.max(1))
-        .try_collect()
-        .await?;
+    let limit = limits.concurrency;
+    let resolutions: Vec<Resolution> = bounded(policy.leavers.iter().map(|l| resolve(&s, &store, l)).collect(), limit)
+        .await
+        .into_iter()
+        .collect::<Result<_, _>>()?;
 
     // 2. Shared reads: the personas of each experience some found leaver may hold.
     let wants_kendra = policy
@@ -62,49 +61,57 @@ pub async fn read_state(clients: &Clients, policy: &Policy, limits: &Limits) -> 
         }
         _ => Vec::new(),
     };
-    let personas: HashMap<(String, String), BTreeMap<String, offboard_core::grant::Persona>> =
-        stream::iter(experiences)
-            .map(|(index, exp)| {
-                let s = &s;
-                async move {
-                    match kendra::personas(s, &index, &exp).await {
-                        Ok(p) => Ok(((index, exp), p)),
-                        Err(f) if f.kind == FailureKind::NotFound => Err(AwsError::ExperienceNotFound {
-                            index_id: index,
-                            experience_id: exp,
-                            detail: f.to_string(),
-                        }),
-                        Err(f) => Err(AwsError::Call(f)),
-                    }
-                }
-            })
-            .buffer_unordered(limits.concurrency.max(1))
-            .try_collect()
-            .await?;
+    let reads = experiences.into_iter().map(|(index, exp)| experience_personas(&s, index, exp)).collect();
+    let personas: Personas = bounded(reads, limit).await.into_iter().collect::<Result<_, _>>()?;
 
     // 3. Per leaver: the grants of its services.
-    let principals: Vec<ObservedPrincipal> = stream::iter(policy.leavers.iter().zip(resolutions))
-        .map(|(leaver, resolution)| {
-            let (s, personas, instance_arn) = (&s, &personas, instance_arn.as_deref());
-            async move {
-                let grants = match &resolution {
-                    Resolution::Found { id, name } => {
-                        grants_of(s, cfg, leaver, id, name.as_deref(), instance_arn, personas).await?
-                    }
-                    Resolution::NotFound => BTreeSet::new(),
-                };
-                Ok::<_, AwsError>(ObservedPrincipal { principal: leaver.principal.clone(), resolution, grants })
-            }
-        })
-        .buffered(limits.concurrency.max(1))
-        .try_collect()
-        .await?;
+    let reads = policy
+        .leavers
+        .iter()
+        .zip(resolutions)
+        .map(|(leaver, resolution)| observe(&s, cfg, leaver, resolution, instance_arn.as_deref(), &personas))
+        .collect();
+    let principals: Vec<ObservedPrincipal> = bounded(reads, limit).await.into_iter().collect::<Result<_, _>>()?;
 
     let labels = match &instance_arn {
         Some(arn) => permission_set_labels(&s, arn, &principals).await,
         None => Labels::new(),
     };
     Ok(ObservedState { principals, labels })
+}
+
+/// Entity id → persona, per (index, experience).
+type Personas = HashMap<(String, String), BTreeMap<String, offboard_core::grant::Persona>>;
+
+async fn experience_personas(
+    s: &Session<'_>,
+    index: String,
+    exp: String,
+) -> Result<((String, String), BTreeMap<String, offboard_core::grant::Persona>), AwsError> {
+    match kendra::personas(s, &index, &exp).await {
+        Ok(p) => Ok(((index, exp), p)),
+        Err(f) if f.kind == FailureKind::NotFound => {
+            Err(AwsError::ExperienceNotFound { index_id: index, experience_id: exp, detail: f.to_string() })
+        }
+        Err(f) => Err(AwsError::Call(f)),
+    }
+}
+
+async fn observe(
+    s: &Session<'_>,
+    cfg: &Config,
+    leaver: &Leaver,
+    resolution: Resolution,
+    instance_arn: Option<&str>,
+    personas: &Personas,
+) -> Result<ObservedPrincipal, AwsError> {
+    let grants = match &resolution {
+        Resolution::Found { id, name } => {
+            grants_of(s, cfg, leaver, id, name.as_deref(), instance_arn, personas).await?
+        }
+        Resolution::NotFound => BTreeSet::new(),
+    };
+    Ok(ObservedPrincipal { principal: leaver.principal.clone(), resolution, grants })
 }
 
 /// The configured instance and its Identity Store id (discovered with `ListInstances` when the
@@ -172,7 +179,7 @@ async fn grants_of(
     id: &str,
     name: Option<&str>,
     instance_arn: Option<&str>,
-    personas: &HashMap<(String, String), BTreeMap<String, offboard_core::grant::Persona>>,
+    personas: &Personas,
 ) -> Result<BTreeSet<Grant>, AwsError> {
     let scope = in_scope(leaver, cfg);
     let kind = leaver.principal.kind;
@@ -246,21 +253,19 @@ async fn permission_set_labels(s: &Session<'_>, instance_arn: &str, principals: 
             _ => None,
         })
         .collect();
-    stream::iter(arns)
-        .map(|arn| async move {
-            match sso::permission_set_name(s, instance_arn, arn).await {
-                Ok(Some(name)) => Some((arn.to_owned(), name)),
-                Ok(None) => None,
-                Err(f) => {
-                    tracing::warn!(permission_set = arn, error = %f, "no label for permission set");
-                    None
-                }
-            }
-        })
-        .buffer_unordered(s.limits.concurrency.max(1))
-        .filter_map(|x| async move { x })
-        .collect()
-        .await
+    let reads = arns.into_iter().map(|arn| permission_set_label(s, instance_arn, arn)).collect();
+    bounded(reads, s.limits.concurrency).await.into_iter().flatten().collect()
+}
+
+async fn permission_set_label(s: &Session<'_>, instance_arn: &str, arn: &str) -> Option<(String, String)> {
+    match sso::permission_set_name(s, instance_arn, arn).await {
+        Ok(Some(name)) => Some((arn.to_owned(), name)),
+        Ok(None) => None,
+        Err(f) => {
+            tracing::warn!(permission_set = arn, error = %f, "no label for permission set");
+            None
+        }
+    }
 }
 
 /// Which of some grants are present right now, read with as few calls as possible: one listing
@@ -326,23 +331,13 @@ struct Found {
     latest_ordering_id: Option<i64>,
 }
 
-pub(crate) async fn presence<'g>(
-    s: &Session<'_>,
-    instance_arn: Option<&str>,
-    grants: impl IntoIterator<Item = &'g Grant>,
-) -> Presence {
+pub(crate) async fn presence(s: &Session<'_>, instance_arn: Option<&str>, grants: &[&Grant]) -> Presence {
     let mut groups: BTreeMap<Read, Vec<&Grant>> = BTreeMap::new();
     for g in grants {
         groups.entry(read_for(g)).or_default().push(g);
     }
-    let results: Vec<(Vec<&Grant>, Result<Found, CallFailure>)> = stream::iter(groups)
-        .map(|(read, members)| async move {
-            let r = run_read(s, instance_arn, &read, &members).await;
-            (members, r)
-        })
-        .buffer_unordered(s.limits.concurrency.max(1))
-        .collect()
-        .await;
+    let reads = groups.into_iter().map(|(read, members)| read_group(s, instance_arn, read, members)).collect();
+    let results = bounded(reads, s.limits.concurrency).await;
     let mut p = Presence::default();
     for (members, r) in results {
         match r {
@@ -364,6 +359,16 @@ pub(crate) async fn presence<'g>(
         }
     }
     p
+}
+
+async fn read_group<'g>(
+    s: &Session<'_>,
+    instance_arn: Option<&str>,
+    read: Read,
+    members: Vec<&'g Grant>,
+) -> (Vec<&'g Grant>, Result<Found, CallFailure>) {
+    let r = run_read(s, instance_arn, &read, &members).await;
+    (members, r)
 }
 
 async fn run_read(

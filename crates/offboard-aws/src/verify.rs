@@ -18,7 +18,7 @@ pub async fn verify(clients: &Clients, plan: &Plan, limits: &Limits) -> Result<V
     let mut seen = BTreeSet::new();
     let grants: Vec<&Grant> =
         plan.actions.iter().flat_map(|a| a.items.iter().map(|i| &i.grant)).filter(|g| seen.insert(*g)).collect();
-    let presence = read::presence(&s, instance_of(plan), grants.iter().copied()).await;
+    let presence = read::presence(&s, instance_of(plan), &grants).await;
     // Report the first failed read in plan order, so the error is the same run to run.
     for g in &grants {
         if let Err(f) = presence.of(g) {
