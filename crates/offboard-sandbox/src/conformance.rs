@@ -38,3 +38,24 @@ pub(crate) fn check_error(service: AwsService, operation: &str, error: &ApiError
     }
     findings
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn findings_name_what_is_wrong() {
+        assert!(check_output(AwsService::Kendra, "DescribeIndex", &json!({"Id": "x", "Status": "ACTIVE"})).is_empty());
+        let bad = check_output(AwsService::Kendra, "DescribeIndex", &json!({"Id": 5, "Bogus": true}));
+        assert_eq!(bad.len(), 2, "{bad:?}");
+        let members = json!({"Message": "m"});
+        assert!(check_error(AwsService::Kendra, "DescribeIndex", &ApiError::not_found("m"), &members).is_empty());
+        let undeclared = check_error(AwsService::Kendra, "DescribeIndex", &ApiError::conflict("m"), &members);
+        assert!(undeclared[0].contains("not among the errors"), "{undeclared:?}");
+        let missing_required = check_output(AwsService::IdentityStore, "GetUserId", &json!({"UserId": "u"}));
+        assert!(!missing_required.is_empty());
+        // Common errors of a model without them are not checked.
+        assert!(check_error(AwsService::AppStream, "DescribeStacks", &ApiError::throttling(), &members).is_empty());
+    }
+}

@@ -57,6 +57,11 @@ impl AwsService {
         AwsService::ALL.into_iter().find(|s| s.target_prefix() == prefix)
     }
 
+    /// The operations the sandbox emulates for this service.
+    pub fn emulated_operations(self) -> &'static [&'static str] {
+        crate::services::operations(self)
+    }
+
     /// The embedded official model of the service.
     pub fn model(self) -> &'static offboard_models::Model {
         self.models_service().model()

@@ -1,0 +1,12 @@
+//! The sandbox through the official Rust SDKs (one test binary: linking the four SDK crates once
+//! keeps the build affordable).
+
+mod appstream;
+mod common;
+mod conformance;
+mod control;
+mod example_org;
+mod faults;
+mod identitystore;
+mod kendra;
+mod sso_admin;
