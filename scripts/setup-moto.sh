@@ -8,13 +8,16 @@
 set -euo pipefail
 
 MOTO_VERSION="5.2.5"
+# boto3 is pinned too: the boto3 check of the sandbox (tests/python/) must see the same wire
+# protocol every run (botocore 1.44.5 speaks rpcv2Cbor to AppStream, like the Rust SDK).
+BOTO3_VERSION="1.44.5"
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$repo_root/.venv"
 python="$venv/bin/python"
 
 installed_version() {
-    "$python" -c 'import importlib.metadata as m; print(m.version("moto"))' 2>/dev/null || true
+    "$python" -c "import importlib.metadata as m; print(m.version('${1:-moto}'))" 2>/dev/null || true
 }
 
 if [[ ! -x "$python" ]]; then
@@ -25,9 +28,9 @@ if [[ ! -x "$python" ]]; then
     fi
 fi
 
-if [[ "$(installed_version)" != "$MOTO_VERSION" || ! -x "$venv/bin/moto_server" ]]; then
-    echo "setup-moto: installing moto[server]==$MOTO_VERSION into $venv" >&2
-    "$python" -m pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+if [[ "$(installed_version)" != "$MOTO_VERSION" || "$(installed_version boto3)" != "$BOTO3_VERSION" || ! -x "$venv/bin/moto_server" ]]; then
+    echo "setup-moto: installing moto[server]==$MOTO_VERSION boto3==$BOTO3_VERSION into $venv" >&2
+    "$python" -m pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" "boto3==$BOTO3_VERSION"
 fi
 
 if ! "$venv/bin/moto_server" --help >/dev/null; then
