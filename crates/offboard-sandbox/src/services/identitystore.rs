@@ -1,8 +1,9 @@
 //! Identity Store (`AWSIdentityStore`): resolving user names, emails and group names to ids.
 //!
-//! Guesses where AWS documents nothing: user names and emails match exactly (case-sensitive);
-//! an unknown identity store id is `ResourceNotFoundException` with `ResourceType`
-//! `IDENTITY_STORE`; `ExternalId` lookups find nothing (fixtures declare no external ids).
+//! Guesses where AWS documents nothing: user names and emails match case-insensitively (moto 5.2.5
+//! does so too), group display names exactly; an unknown identity store id is
+//! `ResourceNotFoundException` with `ResourceType` `IDENTITY_STORE`; `ExternalId` lookups find
+//! nothing (fixtures declare no external ids).
 
 use serde_json::{Map, Value, json};
 
@@ -74,8 +75,14 @@ fn unique_attribute(input: &Value) -> Result<Option<(&str, &str)>, ApiError> {
 
 fn get_user_id(org: &Org, input: &Value) -> Result<Value, ApiError> {
     let user = match unique_attribute(input)? {
-        Some(("userName", value)) => org.user_by_name(value),
-        Some(("emails.value", value)) => org.identity_store.users.iter().find(|u| u.emails.iter().any(|e| e == value)),
+        Some(("userName", value)) => {
+            let wanted = value.to_lowercase();
+            org.identity_store.users.iter().find(|u| u.user_name.to_lowercase() == wanted)
+        }
+        Some(("emails.value", value)) => {
+            let wanted = value.to_lowercase();
+            org.identity_store.users.iter().find(|u| u.emails.iter().any(|e| e.to_lowercase() == wanted))
+        }
         Some((path, _)) => {
             return Err(ApiError::validation(format!(
                 "{path} is not a valid unique attribute path for users; use userName or emails.value"

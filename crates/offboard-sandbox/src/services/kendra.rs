@@ -10,7 +10,8 @@
 //! with a `FailureReason` when the group id is in [`crate::Faults::fail_entities`] (DELETE only).
 //! `DescribePrincipalMapping` lists the newest 10 actions oldest first; a deleted group stays
 //! describable (its history shows `DELETED`), while a group that was never mapped is
-//! `ResourceNotFoundException`, and so is deleting it.
+//! `ResourceNotFoundException`, and so is deleting it. `ConflictException` (modelled for
+//! DeletePrincipalMapping) is never raised: actions queue instead of conflicting.
 //!
 //! Personas (chosen, not observed): `DisassociatePersonasFromEntities` removes the persona but
 //! leaves the entity's access to the experience (`ListExperienceEntities` still lists it, as
@@ -295,6 +296,9 @@ fn put_members(input: &Value) -> Result<Members, ApiError> {
         return Err(ApiError::validation(
             "offboard-sandbox does not read group members from S3; list MemberUsers and MemberGroups instead",
         ));
+    }
+    if members.get("MemberUsers").is_none() && members.get("MemberGroups").is_none() {
+        return Err(ApiError::validation("GroupMembers must list MemberUsers, MemberGroups or both"));
     }
     let users = members
         .get("MemberUsers")

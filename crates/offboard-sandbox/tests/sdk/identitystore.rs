@@ -44,6 +44,15 @@ async fn get_user_id_by_user_name_and_email() {
         .await
         .unwrap();
     assert_eq!(by_email.user_id(), expected);
+    let shouting = c
+        .ids
+        .get_user_id()
+        .identity_store_id(STORE_ID)
+        .alternate_identifier(unique("userName", &ALICE.to_uppercase()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(shouting.user_id(), expected, "user names match regardless of case");
     assert_conformant(&sandbox);
 }
 
