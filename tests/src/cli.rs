@@ -138,9 +138,11 @@ pub struct Run {
 impl Run {
     /// Runs `command` to completion.
     pub fn of(command: &mut Command) -> Run {
-        let args = format!("{:?}", command.get_args().collect::<Vec<_>>());
-        let Output { status, stdout, stderr } =
-            command.output().unwrap_or_else(|e| panic!("cannot run offboard {args}: {e}"));
+        Spawned::start(command).wait()
+    }
+
+    fn from_output(output: Output, args: String) -> Run {
+        let Output { status, stdout, stderr } = output;
         Run {
             code: status.code(),
             stdout: String::from_utf8_lossy(&stdout).into_owned(),
@@ -172,4 +174,56 @@ impl std::fmt::Display for Run {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "--- stdout ---\n{}\n--- stderr ---\n{}", self.stdout, self.stderr)
     }
+}
+
+/// A started `offboard` process, for runs that overlap or get killed.
+///
+/// Its output goes to anonymous temporary files, not pipes: a pipe nobody reads while the test
+/// polls or waits for another process would fill up and stall the process.
+#[derive(Debug)]
+pub struct Spawned {
+    child: std::process::Child,
+    stdout: std::fs::File,
+    stderr: std::fs::File,
+    args: String,
+}
+
+impl Spawned {
+    /// Starts `command` with stdout and stderr captured.
+    pub fn start(command: &mut Command) -> Spawned {
+        let args = format!("{:?}", command.get_args().collect::<Vec<_>>());
+        let stdout = tempfile::tempfile().expect("a temporary file for stdout");
+        let stderr = tempfile::tempfile().expect("a temporary file for stderr");
+        let child = command
+            .stdout(stdout.try_clone().expect("a second handle"))
+            .stderr(stderr.try_clone().expect("a second handle"))
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run offboard {args}: {e}"));
+        Spawned { child, stdout, stderr, args }
+    }
+
+    /// Whether the process has ended.
+    pub fn has_exited(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)))
+    }
+
+    /// SIGKILL (on Unix; `TerminateProcess` elsewhere): no chance to clean up or flush.
+    pub fn kill(&mut self) {
+        // An already finished process cannot be killed; `wait` then reports how it ended.
+        let _ = self.child.kill();
+    }
+
+    /// Waits for the end and collects what it printed.
+    pub fn wait(mut self) -> Run {
+        let status = self.child.wait().unwrap_or_else(|e| panic!("cannot wait for offboard {}: {e}", self.args));
+        let output = Output { status, stdout: read_all(&mut self.stdout), stderr: read_all(&mut self.stderr) };
+        Run::from_output(output, self.args)
+    }
+}
+
+fn read_all(file: &mut std::fs::File) -> Vec<u8> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut bytes = Vec::new();
+    file.seek(SeekFrom::Start(0)).and_then(|_| file.read_to_end(&mut bytes)).expect("the captured output");
+    bytes
 }
