@@ -5,8 +5,8 @@
 //! |---|---|
 //! | building the clients (region, profile, endpoint, sandbox credentials), counting calls | [`clients`] |
 //! | reading what the policy's leavers have | [`read`] ([`read_state`]) |
-//! | carrying out a plan | [`apply`] ([`apply()`]) |
-//! | re-reading what a plan touched | [`verify`] ([`verify()`]) |
+//! | carrying out a plan | [`mod@apply`] ([`apply()`]) |
+//! | re-reading what a plan touched | [`mod@verify`] ([`verify()`]) |
 //! | rate limits, retries, error classification | [`ratelimit`], [`retry`], [`error`] |
 //! | one module per AWS service (crate-private) | `sso.rs`, `identitystore.rs`, `appstream.rs`, `kendra.rs` |
 //!
