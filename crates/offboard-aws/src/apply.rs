@@ -715,18 +715,51 @@ async fn mapping_action(s: &Session<'_>, a: &Action, presence: &Presence) -> Vec
         },
     };
     let o = match result {
-        Ok(answer) => outcome(
-            a,
-            item,
-            &CallInfo { request_id: answer.request_id, deletion_request_id: None, attempts: answer.attempts },
-            OutcomeResult::Removed,
-        ),
+        Ok(answer) => {
+            let call = CallInfo { request_id: answer.request_id, deletion_request_id: None, attempts: answer.attempts };
+            let result = follow_mapping_deletion(s, index_id, data_source_id.as_deref(), group_id, *ordering_id).await;
+            outcome(a, item, &call, result)
+        }
         Err(f) if f.kind == FailureKind::NotFound => {
             outcome(a, item, &CallInfo::of_failure(&f), OutcomeResult::AlreadyRemoved)
         }
         Err(f) => outcome(a, item, &CallInfo::of_failure(&f), failed(f.to_string())),
     };
     vec![o]
+}
+
+/// Kendra answers a delete with 200 and finishes it later (DELETING → DELETED, or FAILED), so
+/// "removed" is only said once the mapping's history shows our `OrderingId` DELETED, polled like
+/// Identity Center deletions and bounded by the same timeout.
+async fn follow_mapping_deletion(
+    s: &Session<'_>,
+    index_id: &str,
+    data_source_id: Option<&str>,
+    group_id: &str,
+    ordering_id: i64,
+) -> OutcomeResult {
+    let deadline = Instant::now() + s.limits.deletion_timeout;
+    loop {
+        match kendra::group_mapping_deletion(s, index_id, data_source_id, group_id, ordering_id).await {
+            Ok(kendra::DeletionProgress::Done) => return OutcomeResult::Removed,
+            Ok(kendra::DeletionProgress::Failed(reason)) => {
+                return failed(format!("Kendra accepted the deletion but it ended FAILED: {reason}"));
+            }
+            Ok(kendra::DeletionProgress::Pending) => {}
+            Err(f) => {
+                return failed(format!(
+                    "the deletion was accepted, but its result could not be read ({f}); run plan again to see whether the mapping is gone"
+                ));
+            }
+        }
+        if Instant::now() >= deadline {
+            return failed(format!(
+                "the deletion was accepted but is still DELETING after {}s; run plan again later to confirm it",
+                s.limits.deletion_timeout.as_secs()
+            ));
+        }
+        tokio::time::sleep(s.limits.poll_interval).await;
+    }
 }
 
 #[cfg(test)]

@@ -133,6 +133,65 @@ pub(crate) async fn disassociate_personas(
     Ok(Answer { value: failed, request_id: answer.request_id, attempts: answer.attempts })
 }
 
+/// How far one `DeletePrincipalMapping` got, from the mapping's action history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum DeletionProgress {
+    /// DELETED, or the mapping is gone altogether.
+    Done,
+    /// FAILED, with Kendra's `FailureReason`.
+    Failed(String),
+    /// Accepted, not finished (DELETING, or not listed yet).
+    Pending,
+}
+
+/// Kendra accepts a delete with 200 and finishes it later: the action with our `OrderingId`
+/// goes DELETING → DELETED, or FAILED. Only DELETED is a removal.
+pub(crate) fn deletion_progress(summaries: &[GroupOrderingIdSummary], ordering_id: i64) -> DeletionProgress {
+    let ours = summaries
+        .iter()
+        .filter(|x| x.ordering_id() == Some(ordering_id))
+        .max_by_key(|x| x.last_updated_at().map(|t| (t.secs(), t.subsec_nanos())));
+    match ours.and_then(|x| x.status()) {
+        Some(PrincipalMappingStatus::Deleted) => DeletionProgress::Done,
+        Some(PrincipalMappingStatus::Failed) => DeletionProgress::Failed(
+            ours.and_then(|x| x.failure_reason()).unwrap_or("Kendra gave no FailureReason").to_owned(),
+        ),
+        Some(_) => DeletionProgress::Pending,
+        // Not (or no longer) listed: Kendra keeps only the last ten actions. Gone is gone;
+        // still present means we cannot show our delete took effect.
+        None if !mapping_state(summaries).present => DeletionProgress::Done,
+        None => DeletionProgress::Failed(format!(
+            "Kendra lists no action with OrderingId {ordering_id} and the mapping is still present"
+        )),
+    }
+}
+
+/// The progress of our delete; a mapping Kendra no longer knows (`ResourceNotFound`) is done.
+pub(crate) async fn group_mapping_deletion(
+    s: &Session<'_>,
+    index_id: &str,
+    data_source_id: Option<&str>,
+    group_id: &str,
+    ordering_id: i64,
+) -> Result<DeletionProgress, CallFailure> {
+    let r = s
+        .call(Api::Kendra, "DescribePrincipalMapping", || {
+            s.clients
+                .kendra
+                .describe_principal_mapping()
+                .index_id(index_id)
+                .set_data_source_id(data_source_id.map(str::to_owned))
+                .group_id(group_id)
+                .send()
+        })
+        .await;
+    match r {
+        Ok(a) => Ok(deletion_progress(a.value.group_ordering_id_summaries(), ordering_id)),
+        Err(f) if f.kind == FailureKind::NotFound => Ok(DeletionProgress::Done),
+        Err(f) => Err(f),
+    }
+}
+
 pub(crate) async fn delete_group_mapping(
     s: &Session<'_>,
     index_id: &str,
@@ -177,6 +236,27 @@ mod tests {
         assert!(present(vec![summary(S::Succeeded, 1), summary(S::Failed, 2)]));
         // A failed PUT after a delete changed nothing either.
         assert!(!present(vec![summary(S::Deleted, 1), summary(S::Failed, 2)]));
+    }
+
+    #[test]
+    fn only_deleted_with_our_ordering_id_is_a_removal() {
+        let failed = GroupOrderingIdSummary::builder()
+            .status(S::Failed)
+            .ordering_id(7)
+            .failure_reason("group is locked")
+            .build();
+        assert_eq!(
+            deletion_progress(&[summary(S::Succeeded, 1), summary(S::Deleting, 7)], 7),
+            DeletionProgress::Pending
+        );
+        assert_eq!(deletion_progress(&[summary(S::Succeeded, 1), summary(S::Deleted, 7)], 7), DeletionProgress::Done);
+        assert_eq!(
+            deletion_progress(&[summary(S::Succeeded, 1), failed], 7),
+            DeletionProgress::Failed("group is locked".into())
+        );
+        // Our action rolled off the list: gone is done, present is a failure we must report.
+        assert_eq!(deletion_progress(&[], 7), DeletionProgress::Done);
+        assert!(matches!(deletion_progress(&[summary(S::Succeeded, 9)], 7), DeletionProgress::Failed(_)));
     }
 
     #[test]
