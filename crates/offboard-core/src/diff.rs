@@ -45,8 +45,9 @@ pub fn plan(policy: &Policy, state: &ObservedState, inputs: &PlanInputs) -> Plan
     }
     let rules = Rules::new(policy, now);
 
-    // Each grant is removed once, for the first leaver that plans it.
-    let mut planned: BTreeMap<Grant, ActionItem> = BTreeMap::new();
+    // Each grant is removed once, for the first leaver that plans it. Borrowed, not cloned:
+    // at 100,000 grants, copying strings is most of the planner's time.
+    let mut planned: BTreeMap<&Grant, &Leaver> = BTreeMap::new();
     let mut principals = Vec::with_capacity(policy.leavers.len());
     for leaver in &policy.leavers {
         let o = observed.get(&leaver.principal).copied();
@@ -54,7 +55,12 @@ pub fn plan(policy: &Policy, state: &ObservedState, inputs: &PlanInputs) -> Plan
     }
 
     let instance_arn = policy.config.sso.as_ref().map(|s| s.instance_arn.as_str()).unwrap_or_default();
-    let actions = build_actions(planned.into_values(), instance_arn, ordering_id);
+    let items = planned.into_iter().map(|(grant, leaver)| ActionItem {
+        principal: leaver.principal.clone(),
+        reason: leaver.reason.clone(),
+        grant: grant.clone(),
+    });
+    let actions = build_actions(items, instance_arn, ordering_id);
 
     let mentioned: BTreeSet<&str> = principals
         .iter()
@@ -102,26 +108,24 @@ impl<'a> Rules<'a> {
     }
 }
 
-fn plan_principal(
+fn plan_principal<'a>(
     rules: &Rules<'_>,
-    observed: Option<&ObservedPrincipal>,
-    leaver: &Leaver,
-    planned: &mut BTreeMap<Grant, ActionItem>,
+    observed: Option<&'a ObservedPrincipal>,
+    leaver: &'a Leaver,
+    planned: &mut BTreeMap<&'a Grant, &'a Leaver>,
 ) -> PrincipalPlan {
     // A leaver the adapter did not report is treated as not found: there is nothing we saw, so
     // there is nothing we may remove.
     let resolution = observed.map(|o| o.resolution.clone()).unwrap_or(Resolution::NotFound);
-    let before: Vec<Grant> = match (&resolution, observed) {
-        (Resolution::Found { id, .. }, Some(o)) => {
-            o.grants.iter().filter(|g| belongs_to(g, leaver, id)).cloned().collect()
-        }
+    let before: Vec<&'a Grant> = match (&resolution, observed) {
+        (Resolution::Found { id, .. }, Some(o)) => o.grants.iter().filter(|g| belongs_to(g, leaver, id)).collect(),
         _ => Vec::new(),
     };
 
     let protected = protected_principal(rules.policy, leaver, &resolution);
     let mut remove = Vec::new();
     let mut skipped = Vec::new();
-    for grant in &before {
+    for &grant in &before {
         match decide(rules, leaver, grant, protected.as_deref()) {
             Some(why) => skipped.push(Skipped { grant: grant.clone(), why }),
             None => match planned.get(grant) {
@@ -130,19 +134,13 @@ fn plan_principal(
                     why: SkipReason::Duplicate { of: first.principal.to_string() },
                 }),
                 None => {
-                    planned.insert(
-                        grant.clone(),
-                        ActionItem {
-                            principal: leaver.principal.clone(),
-                            reason: leaver.reason.clone(),
-                            grant: grant.clone(),
-                        },
-                    );
+                    planned.insert(grant, leaver);
                     remove.push(grant.clone());
                 }
             },
         }
     }
+    let before = before.into_iter().cloned().collect();
 
     PrincipalPlan {
         principal: leaver.principal.clone(),
@@ -244,7 +242,7 @@ fn build_actions(items: impl Iterator<Item = ActionItem>, instance_arn: &str, or
                 }
             }
             Phase::AppstreamAssociations => {
-                for chunk in items.chunks(MAX_BATCH) {
+                for chunk in batches(items) {
                     let associations = chunk
                         .iter()
                         .filter_map(|i| match &i.grant {
@@ -259,7 +257,7 @@ fn build_actions(items: impl Iterator<Item = ActionItem>, instance_arn: &str, or
                         })
                         .collect();
                     calls.push((
-                        chunk.to_vec(),
+                        chunk,
                         ApiRequest::BatchDisassociateUserStack { user_stack_associations: associations },
                     ));
                 }
@@ -273,7 +271,7 @@ fn build_actions(items: impl Iterator<Item = ActionItem>, instance_arn: &str, or
                     }
                 }
                 for ((index_id, experience_id), items) in by_experience {
-                    for chunk in items.chunks(MAX_BATCH) {
+                    for chunk in batches(items) {
                         let entity_ids = chunk
                             .iter()
                             .filter_map(|i| match &i.grant {
@@ -282,7 +280,7 @@ fn build_actions(items: impl Iterator<Item = ActionItem>, instance_arn: &str, or
                             })
                             .collect();
                         calls.push((
-                            chunk.to_vec(),
+                            chunk,
                             ApiRequest::DisassociatePersonasFromEntities {
                                 id: experience_id.clone(),
                                 index_id: index_id.clone(),
@@ -298,6 +296,16 @@ fn build_actions(items: impl Iterator<Item = ActionItem>, instance_arn: &str, or
         }
     }
     actions
+}
+
+/// Split into calls of at most [`MAX_BATCH`] items, moving the items rather than copying them.
+fn batches(items: Vec<ActionItem>) -> Vec<Vec<ActionItem>> {
+    let mut out = Vec::with_capacity(items.len().div_ceil(MAX_BATCH));
+    let mut it = items.into_iter().peekable();
+    while it.peek().is_some() {
+        out.push(it.by_ref().take(MAX_BATCH).collect());
+    }
+    out
 }
 
 fn single_request(grant: &Grant, instance_arn: &str, ordering_id: i64) -> ApiRequest {
