@@ -79,13 +79,14 @@ pub(crate) fn mapping_state(summaries: &[GroupOrderingIdSummary]) -> MappingStat
     MappingState { present, latest_ordering_id }
 }
 
-/// The state of one group mapping; a mapping Kendra does not know (`ResourceNotFound`) is absent.
-pub(crate) async fn group_mapping(
+/// The mapping's recent actions, or `None` when Kendra does not know the mapping
+/// (`ResourceNotFound`).
+async fn mapping_history(
     s: &Session<'_>,
     index_id: &str,
     data_source_id: Option<&str>,
     group_id: &str,
-) -> Result<MappingState, CallFailure> {
+) -> Result<Option<Vec<GroupOrderingIdSummary>>, CallFailure> {
     let r = s
         .call(Api::Kendra, "DescribePrincipalMapping", || {
             s.clients
@@ -98,10 +99,23 @@ pub(crate) async fn group_mapping(
         })
         .await;
     match r {
-        Ok(a) => Ok(mapping_state(a.value.group_ordering_id_summaries())),
-        Err(f) if f.kind == FailureKind::NotFound => Ok(MappingState { present: false, latest_ordering_id: None }),
+        Ok(a) => Ok(Some(a.value.group_ordering_id_summaries().to_vec())),
+        Err(f) if f.kind == FailureKind::NotFound => Ok(None),
         Err(f) => Err(f),
     }
+}
+
+/// The state of one group mapping; a mapping Kendra does not know is absent.
+pub(crate) async fn group_mapping(
+    s: &Session<'_>,
+    index_id: &str,
+    data_source_id: Option<&str>,
+    group_id: &str,
+) -> Result<MappingState, CallFailure> {
+    Ok(match mapping_history(s, index_id, data_source_id, group_id).await? {
+        Some(history) => mapping_state(&history),
+        None => MappingState { present: false, latest_ordering_id: None },
+    })
 }
 
 /// `DisassociatePersonasFromEntities` (≤ 25 entities): the failed entities with their messages.
@@ -166,7 +180,7 @@ pub(crate) fn deletion_progress(summaries: &[GroupOrderingIdSummary], ordering_i
     }
 }
 
-/// The progress of our delete; a mapping Kendra no longer knows (`ResourceNotFound`) is done.
+/// The progress of our delete; a mapping Kendra no longer knows is done.
 pub(crate) async fn group_mapping_deletion(
     s: &Session<'_>,
     index_id: &str,
@@ -174,22 +188,10 @@ pub(crate) async fn group_mapping_deletion(
     group_id: &str,
     ordering_id: i64,
 ) -> Result<DeletionProgress, CallFailure> {
-    let r = s
-        .call(Api::Kendra, "DescribePrincipalMapping", || {
-            s.clients
-                .kendra
-                .describe_principal_mapping()
-                .index_id(index_id)
-                .set_data_source_id(data_source_id.map(str::to_owned))
-                .group_id(group_id)
-                .send()
-        })
-        .await;
-    match r {
-        Ok(a) => Ok(deletion_progress(a.value.group_ordering_id_summaries(), ordering_id)),
-        Err(f) if f.kind == FailureKind::NotFound => Ok(DeletionProgress::Done),
-        Err(f) => Err(f),
-    }
+    Ok(match mapping_history(s, index_id, data_source_id, group_id).await? {
+        Some(history) => deletion_progress(&history, ordering_id),
+        None => DeletionProgress::Done,
+    })
 }
 
 pub(crate) async fn delete_group_mapping(
