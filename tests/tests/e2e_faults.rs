@@ -28,20 +28,7 @@ struct Scenario {
 
 impl Scenario {
     fn new() -> Scenario {
-        Scenario::with_repo(PolicyRepo::example())
-    }
-
-    /// The example policies without the Summer Interns group, the only leaver with Kendra group
-    /// mappings. For tests that slow deletions down: a mapping deletion still `DELETING` when the
-    /// run ends is reported removed (the adapter counts an accepted delete as done), which the
-    /// state check would flag; that behaviour is tested on its own, not in every slow test.
-    fn without_group_mappings() -> Scenario {
         let repo = PolicyRepo::example();
-        std::fs::remove_file(repo.path("policies/groups/interns.yaml")).unwrap();
-        Scenario::with_repo(repo)
-    }
-
-    fn with_repo(repo: PolicyRepo) -> Scenario {
         let sandbox = TestSandbox::example(Faults::none());
         Run::of(sandbox.offboard(repo.root()).args(["plan", "--out", "reference.json"])).expect_code(0);
         let reference = repo.plan("reference.json");
@@ -181,12 +168,9 @@ fn per_entity_partial_failures_are_reported_item_by_item() {
     s.converges();
 }
 
-/// BUG (offboard-aws, apply.rs `mapping_action`): Kendra accepts `DeletePrincipalMapping` (200)
-/// and carries the deletion out asynchronously; here it ends `FAILED`. The adapter journals the
-/// accepted call as `removed` and counts it in "N removed", while verification (correctly) finds
-/// the mapping still present. The journal must not claim a removal that did not happen: the
-/// deletion's outcome has to be read back (DescribePrincipalMapping, until the action is
-/// DELETED or FAILED) before the item is journaled.
+/// Kendra accepts `DeletePrincipalMapping` (200) and carries the deletion out asynchronously;
+/// here it ends `FAILED`. The journal must not claim a removal that did not happen (it once
+/// journaled the accepted call as `removed` while verification found the mapping still there).
 #[test]
 fn kendra_mapping_deletions_that_end_failed_are_journaled_failed_not_removed() {
     let s = Scenario::new();
@@ -229,7 +213,7 @@ fn identity_center_deletions_that_end_failed_are_reported_with_aws_reason() {
 /// apply reaches it: AWS answers ConflictException until it completes.
 #[test]
 fn a_deletion_already_in_progress_is_a_conflict_that_resolves() {
-    let s = Scenario::without_group_mappings();
+    let s = Scenario::new();
     s.sandbox.set_faults(Faults::none().with_deletion_delay(Duration::from_millis(400)));
     let carol = s.user_id("carol.diaz");
     let (instance, target, permission_set) = s
@@ -282,7 +266,7 @@ fn a_deletion_already_in_progress_is_a_conflict_that_resolves() {
 /// each Identity Center assignment is removed by exactly one of them.
 #[test]
 fn two_concurrent_applies_of_one_plan_neither_fail_nor_double_remove() {
-    let s = Scenario::without_group_mappings();
+    let s = Scenario::new();
     s.sandbox.set_faults(Faults::none().with_deletion_delay(Duration::from_millis(300)));
     let journals = [s.repo.path("a.journal"), s.repo.path("b.journal")];
     let spawned: Vec<Spawned> = journals
