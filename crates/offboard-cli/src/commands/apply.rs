@@ -119,7 +119,15 @@ async fn execute(
         .await
         .context("cannot verify the result: the removals above were made, but re-reading them failed")?;
     for grant in &still_present {
-        output::line(&format!("still present      {}", grant.describe(&plan.labels)))?;
+        // Name whose access it is, as every other result line does.
+        let whose = plan
+            .actions
+            .iter()
+            .flat_map(|a| &a.items)
+            .find(|i| &i.grant == grant)
+            .map(|i| i.principal.to_string())
+            .unwrap_or_else(|| "(not in the plan)".to_owned());
+        output::line(&format!("{:<18} {whose}  {}", "still present", grant.describe(&plan.labels)))?;
     }
     output::line(&format!(
         "Apply complete: {} removed, {} already removed, {} failed{}.",
