@@ -1,5 +1,6 @@
 //! Identity Store through aws-sdk-identitystore.
 
+use aws_sdk_identitystore::operation::get_user_id::{GetUserIdError, GetUserIdOutput};
 use aws_sdk_identitystore::types::{AlternateIdentifier, MemberId, UniqueAttribute};
 use aws_smithy_types::Document;
 use offboard_sandbox::Faults;
@@ -17,41 +18,31 @@ fn unique(path: &str, value: &str) -> AlternateIdentifier {
     )
 }
 
+/// `GetUserId` by a unique attribute, with the service error unwrapped for assertions.
+async fn get_user_id(c: &Clients, store: &str, path: &str, value: &str) -> Result<GetUserIdOutput, GetUserIdError> {
+    c.ids
+        .get_user_id()
+        .identity_store_id(store)
+        .alternate_identifier(unique(path, value))
+        .send()
+        .await
+        .map_err(|e| e.into_service_error())
+}
+
 #[tokio::test]
 async fn get_user_id_by_user_name_and_email() {
     let sandbox = start(Faults::none()).await;
     let c = clients(&sandbox).await;
     let expected = user_id(&sandbox, ALICE);
-    let out = c
-        .ids
-        .get_user_id()
-        .identity_store_id(STORE_ID)
-        .alternate_identifier(unique("userName", ALICE))
-        .send()
-        .await
-        .unwrap();
+    let out = get_user_id(&c, STORE_ID, "userName", ALICE).await.unwrap();
     assert_eq!(out.user_id(), expected);
     assert_eq!(out.identity_store_id(), STORE_ID);
     assert_eq!(out.user_arn(), format!("arn:aws:identitystore:::user/{expected}"));
     assert!(expected.starts_with("906700a1b2-"), "{expected}");
 
-    let by_email = c
-        .ids
-        .get_user_id()
-        .identity_store_id(STORE_ID)
-        .alternate_identifier(unique("emails.value", ALICE))
-        .send()
-        .await
-        .unwrap();
+    let by_email = get_user_id(&c, STORE_ID, "emails.value", ALICE).await.unwrap();
     assert_eq!(by_email.user_id(), expected);
-    let shouting = c
-        .ids
-        .get_user_id()
-        .identity_store_id(STORE_ID)
-        .alternate_identifier(unique("userName", &ALICE.to_uppercase()))
-        .send()
-        .await
-        .unwrap();
+    let shouting = get_user_id(&c, STORE_ID, "userName", &ALICE.to_uppercase()).await.unwrap();
     assert_eq!(shouting.user_id(), expected, "user names match regardless of case");
     assert_conformant(&sandbox);
 }
@@ -60,51 +51,19 @@ async fn get_user_id_by_user_name_and_email() {
 async fn unknown_user_and_bad_path_are_aws_errors() {
     let sandbox = start(Faults::none()).await;
     let c = clients(&sandbox).await;
-    let err = c
-        .ids
-        .get_user_id()
-        .identity_store_id(STORE_ID)
-        .alternate_identifier(unique("userName", "nobody@northwind.example"))
-        .send()
-        .await
-        .unwrap_err();
-    let err = err.into_service_error();
+    let err = get_user_id(&c, STORE_ID, "userName", "nobody@northwind.example").await.unwrap_err();
     assert!(err.is_resource_not_found_exception(), "{err:?}");
 
-    let err = c
-        .ids
-        .get_user_id()
-        .identity_store_id(STORE_ID)
-        .alternate_identifier(unique("displayName", "Alice Wong"))
-        .send()
-        .await
-        .unwrap_err()
-        .into_service_error();
+    let err = get_user_id(&c, STORE_ID, "displayName", "Alice Wong").await.unwrap_err();
     assert!(err.is_validation_exception(), "{err:?}");
 
     // The model's pattern rejects a malformed store id before anything else.
-    let err = c
-        .ids
-        .get_user_id()
-        .identity_store_id("not-a-store")
-        .alternate_identifier(unique("userName", ALICE))
-        .send()
-        .await
-        .unwrap_err()
-        .into_service_error();
+    let err = get_user_id(&c, "not-a-store", "userName", ALICE).await.unwrap_err();
     assert!(err.is_validation_exception(), "{err:?}");
     assert!(err.to_string().contains("identityStoreId"), "{err}");
 
     // A well-formed but unknown store.
-    let err = c
-        .ids
-        .get_user_id()
-        .identity_store_id("d-0000000000")
-        .alternate_identifier(unique("userName", ALICE))
-        .send()
-        .await
-        .unwrap_err()
-        .into_service_error();
+    let err = get_user_id(&c, "d-0000000000", "userName", ALICE).await.unwrap_err();
     assert!(err.is_resource_not_found_exception(), "{err:?}");
     assert_conformant(&sandbox);
 }
