@@ -75,8 +75,9 @@ fn a_regranted_assignment_is_drift_and_is_named_with_the_date_it_was_removed() {
     assert!(lines[at + 1].contains(&format!("# regained since {removed_on}")), "{drift}");
     assert_eq!(drift.stdout.matches("regained since").count(), 2, "only that grant, annotated and listed\n{drift}");
 
-    // Markdown (the drift job's summary) says the same.
-    Run::of(sandbox.offboard(&root).args([
+    // Markdown (the drift job's summary) says the same, on stdout and in the GitHub job summary.
+    let summary = out.path().join("step-summary.md");
+    Run::of(sandbox.offboard(&root).env("GITHUB_STEP_SUMMARY", &summary).args([
         "plan",
         "policies",
         "--detailed-exitcode",
@@ -88,6 +89,9 @@ fn a_regranted_assignment_is_drift_and_is_named_with_the_date_it_was_removed() {
     .expect_code(2)
     .expect_stdout("> [!CAUTION]")
     .expect_stdout(&format!("regained since {removed_on}"));
+    let summary = std::fs::read_to_string(&summary).expect("plan appends to GITHUB_STEP_SUMMARY");
+    assert!(summary.contains("> [!CAUTION]"), "{summary}");
+    assert!(summary.contains(&format!("regained since {removed_on}")), "{summary}");
 
     // Without the journal, drift is still exit 2, just without the history.
     let plain = Run::of(sandbox.offboard(&root).args(["plan", "policies", "--detailed-exitcode"])).expect_code(2);

@@ -4,6 +4,7 @@
 use crate::cli::{ColorChoice, OutputFormat};
 use anyhow::Context;
 use offboard_core::Plan;
+use offboard_core::render::drift::{self, RemovalHistory};
 use offboard_core::render::{self, Format, RenderOptions};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -59,10 +60,15 @@ pub fn write_plan(path: &Path, plan: &Plan) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// With `GITHUB_STEP_SUMMARY` set (GitHub Actions), append the Markdown plan to the job summary.
-pub fn append_step_summary(plan: &Plan) -> anyhow::Result<()> {
+/// With `GITHUB_STEP_SUMMARY` set (GitHub Actions), append the Markdown plan to the job summary,
+/// with the same "regained since" marks as stdout when a removal history is given.
+pub fn append_step_summary(plan: &Plan, history: Option<&RemovalHistory>) -> anyhow::Result<()> {
     let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") else { return Ok(()) };
-    let text = render::render(plan, Format::Markdown, &RenderOptions::default());
+    let options = RenderOptions::default();
+    let text = match history {
+        Some(history) => drift::render(plan, Format::Markdown, &options, history),
+        None => render::render(plan, Format::Markdown, &options),
+    };
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)

@@ -29,7 +29,7 @@ pub async fn run(global: &GlobalArgs, args: PlanArgs) -> anyhow::Result<Outcome>
         None => output::print_plan(&plan, args.format, global.color),
     }
     .context("cannot write the plan to stdout")?;
-    output::append_step_summary(&plan)?;
+    output::append_step_summary(&plan, history.as_ref())?;
     Ok(if args.detailed_exitcode && !plan.is_empty() { Outcome::Changes } else { Outcome::Success })
 }
 
