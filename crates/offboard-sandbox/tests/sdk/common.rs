@@ -5,6 +5,12 @@ use std::net::SocketAddr;
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_credential_types::Credentials;
+use aws_sdk_ssoadmin::operation::create_account_assignment::{
+    CreateAccountAssignmentError, CreateAccountAssignmentOutput,
+};
+use aws_sdk_ssoadmin::operation::delete_account_assignment::{
+    DeleteAccountAssignmentError, DeleteAccountAssignmentOutput,
+};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use offboard_sandbox::{Faults, LoggedRequest, Org, RunningSandbox, Sandbox};
 use serde_json::Value;
@@ -176,4 +182,44 @@ pub fn cbor_get<'a>(map: &'a ciborium::Value, key: &str) -> Option<&'a ciborium:
         ciborium::Value::Map(entries) => entries.iter().find(|(k, _)| k.as_text() == Some(key)).map(|(_, v)| v),
         _ => None,
     }
+}
+
+/// `DeleteAccountAssignment` of one (account, permission set, principal) on the sandbox's instance.
+pub async fn delete(
+    c: &Clients,
+    account: &str,
+    ps: &str,
+    kind: aws_sdk_ssoadmin::types::PrincipalType,
+    id: &str,
+) -> Result<DeleteAccountAssignmentOutput, aws_sdk_ssoadmin::error::SdkError<DeleteAccountAssignmentError>> {
+    c.sso
+        .delete_account_assignment()
+        .instance_arn(INSTANCE_ARN)
+        .target_id(account)
+        .target_type(aws_sdk_ssoadmin::types::TargetType::AwsAccount)
+        .permission_set_arn(ps)
+        .principal_type(kind)
+        .principal_id(id)
+        .send()
+        .await
+}
+
+/// `CreateAccountAssignment`, the same target as [`delete`]: how tests re-grant.
+pub async fn create(
+    c: &Clients,
+    account: &str,
+    ps: &str,
+    kind: aws_sdk_ssoadmin::types::PrincipalType,
+    id: &str,
+) -> Result<CreateAccountAssignmentOutput, aws_sdk_ssoadmin::error::SdkError<CreateAccountAssignmentError>> {
+    c.sso
+        .create_account_assignment()
+        .instance_arn(INSTANCE_ARN)
+        .target_id(account)
+        .target_type(aws_sdk_ssoadmin::types::TargetType::AwsAccount)
+        .permission_set_arn(ps)
+        .principal_type(kind)
+        .principal_id(id)
+        .send()
+        .await
 }

@@ -5,7 +5,7 @@
 use aws_sdk_appstream::types::{AuthenticationType, UserStackAssociation};
 use aws_sdk_identitystore::types::{AlternateIdentifier, MemberId, UniqueAttribute};
 use aws_sdk_kendra::types::{GroupMembers, MemberGroup, MemberUser};
-use aws_sdk_ssoadmin::types::{PrincipalType, TargetType};
+use aws_sdk_ssoadmin::types::PrincipalType;
 use aws_smithy_json::protocol::aws_json_rpc::AwsJsonRpcProtocol;
 use aws_smithy_types::Document;
 use offboard_sandbox::{AwsService, Faults};
@@ -80,18 +80,7 @@ async fn every_operation_answers_per_the_model() {
         .send()
         .await
         .unwrap();
-    let deletion = c
-        .sso
-        .delete_account_assignment()
-        .instance_arn(INSTANCE_ARN)
-        .target_id("333333333333")
-        .target_type(TargetType::AwsAccount)
-        .permission_set_arn(&power)
-        .principal_type(PrincipalType::User)
-        .principal_id(&alice)
-        .send()
-        .await
-        .unwrap();
+    let deletion = delete(&c, "333333333333", &power, PrincipalType::User, &alice).await.unwrap();
     let request_id = deletion.account_assignment_deletion_status().unwrap().request_id().unwrap().to_owned();
     c.sso
         .describe_account_assignment_deletion_status()
@@ -101,17 +90,7 @@ async fn every_operation_answers_per_the_model() {
         .await
         .unwrap();
     c.sso.list_account_assignment_deletion_status().instance_arn(INSTANCE_ARN).send().await.unwrap();
-    c.sso
-        .create_account_assignment()
-        .instance_arn(INSTANCE_ARN)
-        .target_id("333333333333")
-        .target_type(TargetType::AwsAccount)
-        .permission_set_arn(&power)
-        .principal_type(PrincipalType::User)
-        .principal_id(&alice)
-        .send()
-        .await
-        .unwrap();
+    create(&c, "333333333333", &power, PrincipalType::User, &alice).await.unwrap();
     let _ = c
         .sso
         .describe_permission_set()

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
-use aws_sdk_ssoadmin::types::{PrincipalType, TargetType};
+use aws_sdk_ssoadmin::types::PrincipalType;
 use offboard_sandbox::{AwsService, Faults};
 
 use crate::common::*;
@@ -14,15 +14,7 @@ async fn delete_alice_power_user(
 ) -> Result<String, Option<String>> {
     let alice = user_id(sandbox, ALICE);
     let ps = permission_set_arn(sandbox, "PowerUserAccess");
-    c.sso
-        .delete_account_assignment()
-        .instance_arn(INSTANCE_ARN)
-        .target_id("333333333333")
-        .target_type(TargetType::AwsAccount)
-        .permission_set_arn(ps)
-        .principal_type(PrincipalType::User)
-        .principal_id(alice)
-        .send()
+    delete(c, "333333333333", &ps, PrincipalType::User, &alice)
         .await
         .map(|o| o.account_assignment_deletion_status().unwrap().request_id().unwrap().to_owned())
         .map_err(|e| code(&e))

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use aws_sdk_ssoadmin::types::{PrincipalType, StatusValues, TargetType};
+use aws_sdk_ssoadmin::types::{PrincipalType, StatusValues};
 use offboard_sandbox::Faults;
 
 use crate::common::*;
@@ -138,30 +138,6 @@ async fn assignments_by_account_and_by_principal_page() {
     assert_conformant(&sandbox);
 }
 
-async fn delete(
-    c: &Clients,
-    account: &str,
-    ps: &str,
-    kind: PrincipalType,
-    id: &str,
-) -> Result<
-    aws_sdk_ssoadmin::operation::delete_account_assignment::DeleteAccountAssignmentOutput,
-    aws_sdk_ssoadmin::error::SdkError<
-        aws_sdk_ssoadmin::operation::delete_account_assignment::DeleteAccountAssignmentError,
-    >,
-> {
-    c.sso
-        .delete_account_assignment()
-        .instance_arn(INSTANCE_ARN)
-        .target_id(account)
-        .target_type(TargetType::AwsAccount)
-        .permission_set_arn(ps)
-        .principal_type(kind)
-        .principal_id(id)
-        .send()
-        .await
-}
-
 #[tokio::test]
 async fn deletion_goes_in_progress_then_succeeded() {
     let sandbox = start(Faults::none().with_deletion_delay(Duration::from_secs(3600))).await;
@@ -255,34 +231,11 @@ async fn create_assignment_regrants_synchronously() {
     let ps = permission_set_arn(&sandbox, "ReadOnlyAccess");
     delete(&c, "555555555555", &ps, PrincipalType::Group, &interns).await.unwrap();
     assert_eq!(sandbox.snapshot().assignments_of("Summer Interns").len(), 1);
-    let created = c
-        .sso
-        .create_account_assignment()
-        .instance_arn(INSTANCE_ARN)
-        .target_id("555555555555")
-        .target_type(TargetType::AwsAccount)
-        .permission_set_arn(&ps)
-        .principal_type(PrincipalType::Group)
-        .principal_id(&interns)
-        .send()
-        .await
-        .unwrap();
+    let created = create(&c, "555555555555", &ps, PrincipalType::Group, &interns).await.unwrap();
     assert_eq!(created.account_assignment_creation_status().unwrap().status(), Some(&StatusValues::Succeeded));
     assert_eq!(sandbox.snapshot().assignments_of("Summer Interns").len(), 2);
 
-    let err = c
-        .sso
-        .create_account_assignment()
-        .instance_arn(INSTANCE_ARN)
-        .target_id("999999999999")
-        .target_type(TargetType::AwsAccount)
-        .permission_set_arn(&ps)
-        .principal_type(PrincipalType::Group)
-        .principal_id(&interns)
-        .send()
-        .await
-        .unwrap_err()
-        .into_service_error();
+    let err = create(&c, "999999999999", &ps, PrincipalType::Group, &interns).await.unwrap_err().into_service_error();
     assert!(err.is_resource_not_found_exception(), "{err:?}");
     assert_conformant(&sandbox);
 }
