@@ -32,8 +32,125 @@ fn parse(service: Service, text: &str) -> Model {
     }
 }
 
+/// One row of [`SERVICES`]: everything offboard needs to know about one AWS service, in one
+/// place. The adapter takes its call names and rate-limit quota from here, the CLI its `--tps`
+/// keys (through [`Quota`]), and the sandbox its wire names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServiceInfo {
+    pub service: Service,
+    /// The botocore directory name of the model, which is also the AWS CLI's service name and
+    /// the name the sandbox uses in fault settings and its request log (`sso-admin`, …).
+    pub botocore_name: &'static str,
+    /// The IAM action prefix (`sso:DeleteAccountAssignment`): used in call counts and messages,
+    /// because it is what a reader writes into an IAM policy.
+    pub iam_prefix: &'static str,
+    /// The Smithy service shape name: the `X-Amz-Target` prefix of awsJson1_1 and the
+    /// `/service/<name>/` path segment of rpcv2Cbor.
+    pub target_prefix: &'static str,
+    /// The Smithy namespace, which qualifies error shape ids in rpcv2Cbor `__type`.
+    pub smithy_namespace: &'static str,
+    /// The rate-limit quota the service's calls count against.
+    pub quota: Quota,
+}
+
+/// The table of services, indexed by `Service as usize` (a test checks the order). Adding a
+/// service means adding a variant, a row here and a model file; the array length makes the
+/// compiler point at this table.
+pub const SERVICES: [ServiceInfo; 4] = [
+    ServiceInfo {
+        service: Service::SsoAdmin,
+        botocore_name: "sso-admin",
+        iam_prefix: "sso",
+        target_prefix: "SWBExternalService",
+        smithy_namespace: "com.amazonaws.ssoadmin",
+        quota: Quota::IdentityCenter,
+    },
+    ServiceInfo {
+        service: Service::IdentityStore,
+        botocore_name: "identitystore",
+        iam_prefix: "identitystore",
+        target_prefix: "AWSIdentityStore",
+        smithy_namespace: "com.amazonaws.identitystore",
+        // AWS documents one 20 TPS limit for the IAM Identity Center APIs; the Identity Store
+        // calls are counted with them.
+        quota: Quota::IdentityCenter,
+    },
+    ServiceInfo {
+        service: Service::AppStream,
+        botocore_name: "appstream",
+        iam_prefix: "appstream",
+        target_prefix: "PhotonAdminProxyService",
+        smithy_namespace: "com.amazonaws.appstream",
+        quota: Quota::AppStream,
+    },
+    ServiceInfo {
+        service: Service::Kendra,
+        botocore_name: "kendra",
+        iam_prefix: "kendra",
+        target_prefix: "AWSKendraFrontendService",
+        smithy_namespace: "com.amazonaws.kendra",
+        quota: Quota::Kendra,
+    },
+];
+
+/// A client-side rate limit: one token bucket per quota. Several services may share one
+/// (Identity Center's covers sso-admin and identitystore).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Quota {
+    IdentityCenter,
+    AppStream,
+    Kendra,
+}
+
+/// One row of [`QUOTAS`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct QuotaInfo {
+    pub quota: Quota,
+    /// The key of `--tps KEY=N`.
+    pub tps_key: &'static str,
+    /// Other spellings `--tps` accepts.
+    pub tps_aliases: &'static [&'static str],
+    /// Calls per second when nothing else is configured. Identity Center: AWS documents 20 TPS
+    /// shared by all its APIs. AppStream and Kendra publish no per-API rate for the operations
+    /// offboard uses; 10 is a conservative default and throttling answers are retried anyway.
+    pub default_tps: f64,
+}
+
+/// The table of quotas, indexed by `Quota as usize`.
+pub const QUOTAS: [QuotaInfo; 3] = [
+    QuotaInfo { quota: Quota::IdentityCenter, tps_key: "sso", tps_aliases: &["identity-center"], default_tps: 20.0 },
+    QuotaInfo { quota: Quota::AppStream, tps_key: "appstream", tps_aliases: &[], default_tps: 10.0 },
+    QuotaInfo { quota: Quota::Kendra, tps_key: "kendra", tps_aliases: &[], default_tps: 10.0 },
+];
+
+impl Quota {
+    pub const ALL: [Quota; 3] = [Quota::IdentityCenter, Quota::AppStream, Quota::Kendra];
+
+    pub fn info(self) -> &'static QuotaInfo {
+        &QUOTAS[self as usize]
+    }
+
+    pub fn tps_key(self) -> &'static str {
+        self.info().tps_key
+    }
+
+    pub fn default_tps(self) -> f64 {
+        self.info().default_tps
+    }
+
+    /// The quota a `--tps` key names (its key or an alias).
+    pub fn from_tps_key(key: &str) -> Option<Quota> {
+        QUOTAS.iter().find(|q| q.tps_key == key || q.tps_aliases.contains(&key)).map(|q| q.quota)
+    }
+}
+
 impl Service {
     pub const ALL: [Service; 4] = [Service::SsoAdmin, Service::IdentityStore, Service::AppStream, Service::Kendra];
+
+    /// The service's row of [`SERVICES`].
+    pub fn info(self) -> &'static ServiceInfo {
+        &SERVICES[self as usize]
+    }
 
     /// The parsed model, parsed on first use.
     pub fn model(self) -> &'static Model {
@@ -47,25 +164,48 @@ impl Service {
 
     /// The `X-Amz-Target` prefix (and, for AppStream's rpcv2Cbor, the service name in the path).
     pub fn target_prefix(self) -> &'static str {
-        match self {
-            Service::SsoAdmin => "SWBExternalService",
-            Service::IdentityStore => "AWSIdentityStore",
-            Service::AppStream => "PhotonAdminProxyService",
-            Service::Kendra => "AWSKendraFrontendService",
-        }
+        self.info().target_prefix
     }
 
     pub fn from_target_prefix(prefix: &str) -> Option<Service> {
-        Service::ALL.into_iter().find(|s| s.target_prefix() == prefix)
+        SERVICES.iter().find(|s| s.target_prefix == prefix).map(|s| s.service)
     }
 
     /// The botocore directory name of the model (`sso-admin`, `identitystore`, …).
     pub fn botocore_name(self) -> &'static str {
-        match self {
-            Service::SsoAdmin => "sso-admin",
-            Service::IdentityStore => "identitystore",
-            Service::AppStream => "appstream",
-            Service::Kendra => "kendra",
+        self.info().botocore_name
+    }
+
+    /// The IAM action prefix (`sso`, `identitystore`, `appstream`, `kendra`).
+    pub fn iam_prefix(self) -> &'static str {
+        self.info().iam_prefix
+    }
+
+    pub fn quota(self) -> Quota {
+        self.info().quota
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tables_are_indexed_by_their_enums() {
+        for s in Service::ALL {
+            assert_eq!(s.info().service, s);
         }
+        for q in Quota::ALL {
+            assert_eq!(q.info().quota, q);
+        }
+    }
+
+    #[test]
+    fn tps_keys_and_aliases_name_one_quota_each() {
+        assert_eq!(Quota::from_tps_key("sso"), Some(Quota::IdentityCenter));
+        assert_eq!(Quota::from_tps_key("identity-center"), Some(Quota::IdentityCenter));
+        assert_eq!(Quota::from_tps_key("kendra"), Some(Quota::Kendra));
+        assert_eq!(Quota::from_tps_key("identitystore"), None);
+        assert_eq!(Service::IdentityStore.quota(), Service::SsoAdmin.quota());
     }
 }
