@@ -14,6 +14,11 @@
 //! `max_in_flight_deletions` are outstanding, and never two on the same (account, permission
 //! set), which Identity Center would answer with ConflictException anyway.
 
+use offboard_core::edge::appstream_association::BatchDisassociateUserStack;
+use offboard_core::edge::sso_assignment::DeleteAccountAssignment;
+use offboard_core::edge::kendra_group_mapping::DeletePrincipalMapping;
+use offboard_core::edge::kendra_persona::DisassociatePersonasFromEntities;
+use offboard_core::grant::{AppstreamAssociation, KendraGroupMapping, KendraPersona, SsoAssignment};
 use crate::appstream::{self, Association};
 use crate::call::{Session, bounded};
 use crate::clients::{CallStats, Clients};
@@ -121,7 +126,7 @@ pub async fn apply(
 /// The Identity Center instance of the plan's SSO actions (all of them name the same one).
 pub(crate) fn instance_of(plan: &Plan) -> Option<&str> {
     plan.actions.iter().find_map(|a| match &a.request {
-        ApiRequest::DeleteAccountAssignment { instance_arn, .. } => Some(instance_arn.as_str()),
+        ApiRequest::DeleteAccountAssignment(DeleteAccountAssignment { instance_arn, .. }) => Some(instance_arn.as_str()),
         _ => None,
     })
 }
@@ -206,15 +211,15 @@ pub(crate) fn check_action(a: &Action) -> Result<(), String> {
         }
     };
     match &a.request {
-        ApiRequest::DeleteAccountAssignment {
+        ApiRequest::DeleteAccountAssignment(DeleteAccountAssignment {
             target_id,
             target_type,
             permission_set_arn,
             principal_type,
             principal_id,
             ..
-        } => {
-            let expected = Grant::SsoAssignment {
+        }) => {
+            let expected = Grant::SsoAssignment(SsoAssignment {
                 account_id: target_id.clone(),
                 permission_set_arn: permission_set_arn.clone(),
                 principal_type: match principal_type.as_str() {
@@ -223,7 +228,7 @@ pub(crate) fn check_action(a: &Action) -> Result<(), String> {
                     other => return Err(format!("PrincipalType {other:?} is neither USER nor GROUP")),
                 },
                 principal_id: principal_id.clone(),
-            };
+            });
             if target_type != "AWS_ACCOUNT" {
                 return Err(format!("TargetType {target_type:?} is not AWS_ACCOUNT"));
             }
@@ -231,7 +236,7 @@ pub(crate) fn check_action(a: &Action) -> Result<(), String> {
                 return Err("the request names another assignment than the item".into());
             }
         }
-        ApiRequest::BatchDisassociateUserStack { user_stack_associations } => {
+        ApiRequest::BatchDisassociateUserStack(BatchDisassociateUserStack { user_stack_associations }) => {
             let requested: BTreeSet<(&str, &str, &str)> = user_stack_associations
                 .iter()
                 .map(|u| (u.stack_name.as_str(), u.user_name.as_str(), u.authentication_type.as_str()))
@@ -240,7 +245,7 @@ pub(crate) fn check_action(a: &Action) -> Result<(), String> {
                 .items
                 .iter()
                 .filter_map(|i| match &i.grant {
-                    Grant::AppstreamAssociation { stack_name, user_name, authentication_type } => {
+                    Grant::AppstreamAssociation(AppstreamAssociation { stack_name, user_name, authentication_type }) => {
                         Some((stack_name.as_str(), user_name.as_str(), authentication_type.as_str()))
                     }
                     _ => None,
@@ -256,12 +261,12 @@ pub(crate) fn check_action(a: &Action) -> Result<(), String> {
                 return Err("the associations in the request differ from the items".into());
             }
         }
-        ApiRequest::DisassociatePersonasFromEntities { id, index_id, entity_ids } => {
+        ApiRequest::DisassociatePersonasFromEntities(DisassociatePersonasFromEntities { id, index_id, entity_ids }) => {
             let requested: BTreeSet<&str> = entity_ids.iter().map(String::as_str).collect();
             let mut items = BTreeSet::new();
             for i in &a.items {
                 match &i.grant {
-                    Grant::KendraPersona { index_id: gi, experience_id, entity_id, .. }
+                    Grant::KendraPersona(KendraPersona { index_id: gi, experience_id, entity_id, .. })
                         if gi == index_id && experience_id == id =>
                     {
                         items.insert(entity_id.as_str());
@@ -276,12 +281,12 @@ pub(crate) fn check_action(a: &Action) -> Result<(), String> {
                 return Err("the entity ids in the request differ from the items".into());
             }
         }
-        ApiRequest::DeletePrincipalMapping { index_id, data_source_id, group_id, ordering_id } => {
-            let expected = Grant::KendraGroupMapping {
+        ApiRequest::DeletePrincipalMapping(DeletePrincipalMapping { index_id, data_source_id, group_id, ordering_id }) => {
+            let expected = Grant::KendraGroupMapping(KendraGroupMapping {
                 index_id: index_id.clone(),
                 data_source_id: data_source_id.clone(),
                 group_id: group_id.clone(),
-            };
+            });
             if single()? != &expected {
                 return Err("the request names another group mapping than the item".into());
             }
@@ -291,10 +296,10 @@ pub(crate) fn check_action(a: &Action) -> Result<(), String> {
         }
     }
     let request_phase = match &a.request {
-        ApiRequest::DeleteAccountAssignment { .. } => Phase::SsoAssignments,
-        ApiRequest::BatchDisassociateUserStack { .. } => Phase::AppstreamAssociations,
-        ApiRequest::DisassociatePersonasFromEntities { .. } => Phase::KendraPersonas,
-        ApiRequest::DeletePrincipalMapping { .. } => Phase::KendraGroupMappings,
+        ApiRequest::DeleteAccountAssignment(DeleteAccountAssignment { .. }) => Phase::SsoAssignments,
+        ApiRequest::BatchDisassociateUserStack(BatchDisassociateUserStack { .. }) => Phase::AppstreamAssociations,
+        ApiRequest::DisassociatePersonasFromEntities(DisassociatePersonasFromEntities { .. }) => Phase::KendraPersonas,
+        ApiRequest::DeletePrincipalMapping(DeletePrincipalMapping { .. }) => Phase::KendraGroupMappings,
     };
     if request_phase != a.phase {
         return Err(format!("a {} request in phase {:?}", a.request.operation(), a.phase));
@@ -328,11 +333,11 @@ struct InFlight<'a> {
 async fn sso_phase<'a>(s: &Session<'_>, actions: &[&'a Action], presence: &Presence, journal: &mut Journal<'_>) {
     let mut queue: VecDeque<Job<'a>> = VecDeque::new();
     for a in actions {
-        let (Some(item), ApiRequest::DeleteAccountAssignment { instance_arn, .. }) = (a.items.first(), &a.request)
+        let (Some(item), ApiRequest::DeleteAccountAssignment(DeleteAccountAssignment { instance_arn, .. })) = (a.items.first(), &a.request)
         else {
             continue; // check_action guarantees both
         };
-        let Grant::SsoAssignment { account_id, permission_set_arn, principal_type, principal_id } = &item.grant else {
+        let Grant::SsoAssignment(SsoAssignment { account_id, permission_set_arn, principal_type, principal_id }) = &item.grant else {
             continue;
         };
         match presence.of(&item.grant) {
@@ -529,7 +534,7 @@ async fn batch_action(s: &Session<'_>, a: &Action, presence: &Presence) -> Vec<O
         return outs;
     }
     let (call, unsure) = match &a.request {
-        ApiRequest::DisassociatePersonasFromEntities { id, index_id, .. } => {
+        ApiRequest::DisassociatePersonasFromEntities(DisassociatePersonasFromEntities { id, index_id, .. }) => {
             personas_call(s, a, index_id, id, &pending, &mut outs).await
         }
         _ => appstream_call(s, a, &pending, &mut outs).await,
@@ -551,7 +556,7 @@ async fn batch_action(s: &Session<'_>, a: &Action, presence: &Presence) -> Vec<O
 
 fn association_of(item: &ActionItem) -> Option<Association> {
     match &item.grant {
-        Grant::AppstreamAssociation { stack_name, user_name, authentication_type } => Some(Association {
+        Grant::AppstreamAssociation(AppstreamAssociation { stack_name, user_name, authentication_type }) => Some(Association {
             stack_name: stack_name.clone(),
             user_name: user_name.clone(),
             authentication_type: authentication_type.clone(),
@@ -648,7 +653,7 @@ async fn personas_call<'i>(
     outs: &mut Vec<Outcome>,
 ) -> (CallInfo, Vec<Unsure<'i>>) {
     let entity_of = |item: &ActionItem| match &item.grant {
-        Grant::KendraPersona { entity_id, .. } => entity_id.clone(),
+        Grant::KendraPersona(KendraPersona { entity_id, .. }) => entity_id.clone(),
         _ => String::new(),
     };
     let ids: Vec<String> = pending.iter().map(|i| entity_of(i)).collect();
@@ -690,7 +695,7 @@ async fn personas_call<'i>(
 // Kendra group mappings
 
 async fn mapping_action(s: &Session<'_>, a: &Action, presence: &Presence) -> Vec<Outcome> {
-    let (Some(item), ApiRequest::DeletePrincipalMapping { index_id, data_source_id, group_id, ordering_id }) =
+    let (Some(item), ApiRequest::DeletePrincipalMapping(DeletePrincipalMapping { index_id, data_source_id, group_id, ordering_id })) =
         (a.items.first(), &a.request)
     else {
         return Vec::new(); // check_action guarantees both
@@ -826,25 +831,25 @@ mod tests {
         let deleted = sso::delete_assignment(&s, &target).await.unwrap();
         let deletion_id = deleted.value.deletion_id.clone().expect("moto returns the request id");
 
-        let grant = Grant::SsoAssignment {
+        let grant = Grant::SsoAssignment(SsoAssignment {
             account_id: target.account_id.clone(),
             permission_set_arn: ps.clone(),
             principal_type: PrincipalKind::User,
             principal_id: principal_id.into(),
-        };
+        });
         let item = ActionItem { principal: PrincipalRef::user_id(principal_id), reason: "test".into(), grant };
         let action = Action {
             id: "sso_assignments-1".into(),
             phase: Phase::SsoAssignments,
             items: vec![item.clone()],
-            request: ApiRequest::DeleteAccountAssignment {
+            request: ApiRequest::DeleteAccountAssignment(DeleteAccountAssignment {
                 instance_arn,
                 target_id: target.account_id.clone(),
                 target_type: "AWS_ACCOUNT".into(),
                 permission_set_arn: ps,
                 principal_type: "USER".into(),
                 principal_id: principal_id.into(),
-            },
+            }),
         };
         assert_eq!(check_action(&action), Ok(()));
         let in_flight = vec![InFlight {
@@ -870,22 +875,22 @@ mod tests {
     }
 
     fn sample_action() -> Action {
-        let grant = Grant::AppstreamAssociation {
+        let grant = Grant::AppstreamAssociation(AppstreamAssociation {
             stack_name: "s1".into(),
             user_name: "alice".into(),
             authentication_type: "USERPOOL".into(),
-        };
+        });
         Action {
             id: "appstream_associations-1".into(),
             phase: Phase::AppstreamAssociations,
             items: vec![ActionItem { principal: PrincipalRef::user_name("alice"), reason: "r".into(), grant }],
-            request: ApiRequest::BatchDisassociateUserStack {
+            request: ApiRequest::BatchDisassociateUserStack(BatchDisassociateUserStack {
                 user_stack_associations: vec![offboard_core::plan::UserStackAssociation {
                     stack_name: "s1".into(),
                     user_name: "alice".into(),
                     authentication_type: "USERPOOL".into(),
                 }],
-            },
+            }),
         }
     }
 
@@ -895,7 +900,7 @@ mod tests {
         assert_eq!(check_action(&a), Ok(()));
 
         let mut extra = a.clone();
-        if let ApiRequest::BatchDisassociateUserStack { user_stack_associations } = &mut extra.request {
+        if let ApiRequest::BatchDisassociateUserStack(BatchDisassociateUserStack { user_stack_associations }) = &mut extra.request {
             user_stack_associations.push(offboard_core::plan::UserStackAssociation {
                 stack_name: "s2".into(),
                 user_name: "bob".into(),

@@ -1,5 +1,6 @@
 //! AppStream 2.0: user–stack associations. (The SDK speaks rpcv2Cbor to AppStream.)
 
+use offboard_core::grant::AppstreamAssociation;
 use crate::call::{Answer, Api, Session};
 use crate::error::CallFailure;
 use crate::sso::next;
@@ -36,11 +37,11 @@ pub(crate) async fn associations_of(
             // another user's association look like this one's.
             let same = a.user_name() == Some(user_name) && a.authentication_type() == Some(&auth);
             if let (true, Some(stack)) = (same, a.stack_name()) {
-                out.insert(Grant::AppstreamAssociation {
+                out.insert(Grant::AppstreamAssociation(AppstreamAssociation {
                     stack_name: stack.to_owned(),
                     user_name: user_name.to_owned(),
                     authentication_type: authentication_type.to_owned(),
-                });
+                }));
             }
         }
         token = next(page.next_token());

@@ -16,6 +16,7 @@
 //!   at each configured data source;
 //! - `DescribePermissionSet` per distinct permission set seen, for labels only.
 
+use offboard_core::grant::{AppstreamAssociation, KendraGroupMapping, KendraPersona, SsoAssignment};
 use crate::appstream;
 use crate::call::{Session, bounded};
 use crate::clients::Clients;
@@ -197,7 +198,7 @@ async fn grants_of(
     {
         let found = appstream::associations_of(s, user_name, &app.authentication_type).await?;
         grants.extend(found.into_iter().filter(|g| match (&app.stacks, g) {
-            (StackSelection::Named(names), Grant::AppstreamAssociation { stack_name, .. }) => {
+            (StackSelection::Named(names), Grant::AppstreamAssociation(AppstreamAssociation { stack_name, .. })) => {
                 names.contains(stack_name)
             }
             _ => true,
@@ -210,12 +211,12 @@ async fn grants_of(
         for index in &k.indexes {
             for exp in &index.experiences {
                 if let Some(persona) = personas.get(&(index.id.clone(), exp.clone())).and_then(|m| m.get(id)) {
-                    grants.insert(Grant::KendraPersona {
+                    grants.insert(Grant::KendraPersona(KendraPersona {
                         index_id: index.id.clone(),
                         experience_id: exp.clone(),
                         entity_id: id.to_owned(),
                         persona: *persona,
-                    });
+                    }));
                 }
             }
         }
@@ -229,11 +230,11 @@ async fn grants_of(
                     std::iter::once(None).chain(index.data_sources.iter().map(|d| Some(d.as_str()))).collect();
                 for ds in sources {
                     if kendra::group_mapping(s, &index.id, ds, group_id).await?.present {
-                        grants.insert(Grant::KendraGroupMapping {
+                        grants.insert(Grant::KendraGroupMapping(KendraGroupMapping {
                             index_id: index.id.clone(),
                             data_source_id: ds.map(str::to_owned),
                             group_id: group_id.clone(),
-                        });
+                        }));
                     }
                 }
             }
@@ -249,7 +250,7 @@ async fn permission_set_labels(s: &Session<'_>, instance_arn: &str, principals: 
         .iter()
         .flat_map(|p| p.grants.iter())
         .filter_map(|g| match g {
-            Grant::SsoAssignment { permission_set_arn, .. } => Some(permission_set_arn.as_str()),
+            Grant::SsoAssignment(SsoAssignment { permission_set_arn, .. }) => Some(permission_set_arn.as_str()),
             _ => None,
         })
         .collect();
@@ -307,16 +308,16 @@ enum Read {
 
 fn read_for(g: &Grant) -> Read {
     match g {
-        Grant::SsoAssignment { principal_type, principal_id, .. } => {
+        Grant::SsoAssignment(SsoAssignment { principal_type, principal_id, .. }) => {
             Read::Sso { principal_type: *principal_type, principal_id: principal_id.clone() }
         }
-        Grant::AppstreamAssociation { user_name, authentication_type, .. } => {
+        Grant::AppstreamAssociation(AppstreamAssociation { user_name, authentication_type, .. }) => {
             Read::Appstream { user_name: user_name.clone(), authentication_type: authentication_type.clone() }
         }
-        Grant::KendraPersona { index_id, experience_id, .. } => {
+        Grant::KendraPersona(KendraPersona { index_id, experience_id, .. }) => {
             Read::Personas { index_id: index_id.clone(), experience_id: experience_id.clone() }
         }
-        Grant::KendraGroupMapping { index_id, data_source_id, group_id } => Read::Mapping {
+        Grant::KendraGroupMapping(KendraGroupMapping { index_id, data_source_id, group_id }) => Read::Mapping {
             index_id: index_id.clone(),
             data_source_id: data_source_id.clone(),
             group_id: group_id.clone(),
@@ -399,7 +400,7 @@ async fn run_read(
             Ok(found(
                 members
                     .iter()
-                    .filter(|g| matches!(g, Grant::KendraPersona { entity_id, .. } if listed.contains_key(entity_id)))
+                    .filter(|g| matches!(g, Grant::KendraPersona(KendraPersona { entity_id, .. }) if listed.contains_key(entity_id)))
                     .map(|g| (*g).clone())
                     .collect(),
             ))

@@ -1,5 +1,6 @@
 //! IAM Identity Center (sso-admin): instances, account assignments, asynchronous deletions.
 
+use offboard_core::grant::SsoAssignment;
 use crate::call::{Answer, Api, Session};
 use crate::error::CallFailure;
 use aws_sdk_ssoadmin::types::{OperationStatusFilter, PrincipalType, StatusValues, TargetType};
@@ -79,12 +80,12 @@ pub(crate) async fn assignments_of(
             let same_principal =
                 a.principal_id() == Some(principal_id) && a.principal_type() == Some(&principal_type(kind));
             if let (true, Some(account_id), Some(ps)) = (same_principal, a.account_id(), a.permission_set_arn()) {
-                out.insert(Grant::SsoAssignment {
+                out.insert(Grant::SsoAssignment(SsoAssignment {
                     account_id: account_id.to_owned(),
                     permission_set_arn: ps.to_owned(),
                     principal_type: kind,
                     principal_id: principal_id.to_owned(),
-                });
+                }));
             }
         }
         token = next(page.next_token());

@@ -4,6 +4,7 @@
 
 mod common;
 
+use offboard_core::grant::SsoAssignment;
 use aws_credential_types::Credentials;
 use aws_sdk_identitystore::types::{Email, Name};
 use aws_sdk_ssoadmin::types::{PrincipalType, TargetType};
@@ -94,12 +95,12 @@ async fn seed(config: &aws_config::SdkConfig) -> Org {
 }
 
 fn sso_grant(account: &str, ps: &str, kind: PrincipalKind, id: &str) -> Grant {
-    Grant::SsoAssignment {
+    Grant::SsoAssignment(SsoAssignment {
         account_id: account.into(),
         permission_set_arn: ps.into(),
         principal_type: kind,
         principal_id: id.into(),
-    }
+    })
 }
 
 #[tokio::test]

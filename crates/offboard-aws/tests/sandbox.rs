@@ -5,6 +5,8 @@
 
 mod common;
 
+use offboard_core::edge::sso_assignment::DeleteAccountAssignment;
+use offboard_core::grant::{AppstreamAssociation, KendraGroupMapping, KendraPersona, SsoAssignment};
 use common::*;
 use offboard_aws::{ApplyReport, CallStats, Clients, ConnectOptions, Limits};
 use offboard_core::grant::{Grant, Persona};
@@ -41,34 +43,34 @@ async fn start(faults: Faults) -> (RunningSandbox, Clients) {
 fn grants_in(s: &StateSnapshot) -> BTreeSet<Grant> {
     let mut out = BTreeSet::new();
     for a in &s.sso_assignments {
-        out.insert(Grant::SsoAssignment {
+        out.insert(Grant::SsoAssignment(SsoAssignment {
             account_id: a.account_id.clone(),
             permission_set_arn: a.permission_set_arn.clone(),
             principal_type: if a.principal_type == "GROUP" { PrincipalKind::Group } else { PrincipalKind::User },
             principal_id: a.principal_id.clone(),
-        });
+        }));
     }
     for a in &s.appstream_associations {
-        out.insert(Grant::AppstreamAssociation {
+        out.insert(Grant::AppstreamAssociation(AppstreamAssociation {
             stack_name: a.stack_name.clone(),
             user_name: a.user_name.clone(),
             authentication_type: a.authentication_type.clone(),
-        });
+        }));
     }
     for p in &s.kendra_personas {
-        out.insert(Grant::KendraPersona {
+        out.insert(Grant::KendraPersona(KendraPersona {
             index_id: p.index_id.clone(),
             experience_id: p.experience_id.clone(),
             entity_id: p.entity_id.clone(),
             persona: if p.persona == "OWNER" { Persona::Owner } else { Persona::Viewer },
-        });
+        }));
     }
     for m in s.kendra_group_mappings.iter().filter(|m| m.present && m.status != "DELETING") {
-        out.insert(Grant::KendraGroupMapping {
+        out.insert(Grant::KendraGroupMapping(KendraGroupMapping {
             index_id: m.index_id.clone(),
             data_source_id: m.data_source_id.clone(),
             group_id: m.group_id.clone(),
-        });
+        }));
     }
     out
 }
@@ -76,12 +78,12 @@ fn grants_in(s: &StateSnapshot) -> BTreeSet<Grant> {
 /// Persona grants compare without the persona (the removal does not depend on it).
 fn key(g: &Grant) -> Grant {
     match g {
-        Grant::KendraPersona { index_id, experience_id, entity_id, .. } => Grant::KendraPersona {
+        Grant::KendraPersona(KendraPersona { index_id, experience_id, entity_id, .. }) => Grant::KendraPersona(KendraPersona {
             index_id: index_id.clone(),
             experience_id: experience_id.clone(),
             entity_id: entity_id.clone(),
             persona: Persona::Viewer,
-        },
+        }),
         g => g.clone(),
     }
 }
@@ -147,7 +149,7 @@ async fn read_state_finds_the_example_policies_grants() {
         for g in &p.grants {
             assert!(all.contains(g), "{} read a grant the sandbox does not have: {g:?}", p.principal);
             match g {
-                Grant::SsoAssignment { principal_id, .. } | Grant::KendraPersona { entity_id: principal_id, .. } => {
+                Grant::SsoAssignment(SsoAssignment { principal_id, .. }) | Grant::KendraPersona(KendraPersona { entity_id: principal_id, .. }) => {
                     assert_eq!(principal_id, id)
                 }
                 _ => {}
@@ -193,8 +195,8 @@ async fn read_state_finds_the_example_policies_grants() {
         .into_iter(),
     );
     assert_eq!(interns.grants, want);
-    assert!(interns.grants.iter().any(|g| matches!(g, Grant::KendraGroupMapping { data_source_id: None, .. })));
-    assert!(interns.grants.iter().any(|g| matches!(g, Grant::KendraGroupMapping { data_source_id: Some(_), .. })));
+    assert!(interns.grants.iter().any(|g| matches!(g, Grant::KendraGroupMapping(KendraGroupMapping { data_source_id: None, .. }))));
+    assert!(interns.grants.iter().any(|g| matches!(g, Grant::KendraGroupMapping(KendraGroupMapping { data_source_id: Some(_), .. }))));
     // Labels name the permission sets.
     assert!(state.labels.values().any(|l| l == "PowerUserAccess"), "{:?}", state.labels);
 
@@ -322,7 +324,7 @@ async fn partial_batch_failures_are_reported_item_by_item() {
     for o in &failed {
         assert!(alice_or_bob.contains(&o.principal), "unexpected failure: {o:#?}");
         assert!(
-            matches!(o.grant, Grant::AppstreamAssociation { .. } | Grant::KendraPersona { .. }),
+            matches!(o.grant, Grant::AppstreamAssociation(AppstreamAssociation { .. }) | Grant::KendraPersona(KendraPersona { .. })),
             "unexpected failure: {o:#?}"
         );
         // A failed item is still there.
@@ -333,8 +335,8 @@ async fn partial_batch_failures_are_reported_item_by_item() {
             let planned_here = report.outcomes.iter().filter(|o| {
                 &o.principal == who
                     && match kind {
-                        "appstream" => matches!(o.grant, Grant::AppstreamAssociation { .. }),
-                        _ => matches!(o.grant, Grant::KendraPersona { .. }),
+                        "appstream" => matches!(o.grant, Grant::AppstreamAssociation(AppstreamAssociation { .. })),
+                        _ => matches!(o.grant, Grant::KendraPersona(KendraPersona { .. })),
                     }
             });
             for o in planned_here {
@@ -342,8 +344,8 @@ async fn partial_batch_failures_are_reported_item_by_item() {
             }
         }
     }
-    assert!(failed.iter().any(|o| matches!(o.grant, Grant::AppstreamAssociation { .. })));
-    assert!(failed.iter().any(|o| matches!(o.grant, Grant::KendraPersona { .. })));
+    assert!(failed.iter().any(|o| matches!(o.grant, Grant::AppstreamAssociation(AppstreamAssociation { .. }))));
+    assert!(failed.iter().any(|o| matches!(o.grant, Grant::KendraPersona(KendraPersona { .. }))));
     // Everyone else's items were removed, in the same batches.
     let counts = report.counts();
     assert_eq!(counts.removed + counts.failed, plan.removal_count(), "{counts:?}");
@@ -351,7 +353,7 @@ async fn partial_batch_failures_are_reported_item_by_item() {
         report
             .outcomes
             .iter()
-            .any(|o| o.result == OutcomeResult::Removed && matches!(o.grant, Grant::KendraPersona { .. }))
+            .any(|o| o.result == OutcomeResult::Removed && matches!(o.grant, Grant::KendraPersona(KendraPersona { .. })))
     );
 }
 
@@ -401,12 +403,12 @@ async fn a_tampered_plan_is_refused_item_by_item() {
     let victim = sandbox.snapshot().assignments_of("breakglass@northwind.example")[0].clone();
     let action =
         plan.actions.iter_mut().find(|a| a.request.operation() == "DeleteAccountAssignment").expect("an SSO action");
-    if let offboard_core::plan::ApiRequest::DeleteAccountAssignment {
+    if let offboard_core::plan::ApiRequest::DeleteAccountAssignment(DeleteAccountAssignment {
         target_id,
         permission_set_arn,
         principal_id,
         ..
-    } = &mut action.request
+    }) = &mut action.request
     {
         *target_id = victim.account_id.clone();
         *permission_set_arn = victim.permission_set_arn.clone();

@@ -1,10 +1,15 @@
-//! Access edges: the four kinds of grant offboard can see and remove.
+//! A grant: one access edge between a principal and a resource, of any kind.
 //!
-//! A grant is one edge between a principal and a resource, named by exactly the ids the AWS API
-//! uses to delete it. Values here come back from AWS and are data, not input: they are never
-//! validated against the model patterns (AWS may hand us shapes newer than our model).
+//! [`Grant`] is a thin sum over the edge modules in [`crate::edge`], which hold each kind's data
+//! and rules; its methods only dispatch. A grant is named by exactly the ids the AWS API uses to
+//! delete it. Values here come back from AWS and are data, not input: they are never validated
+//! against the model patterns (AWS may hand us shapes newer than our model).
 
-use crate::principal::PrincipalKind;
+pub use crate::edge::{AppstreamAssociation, KendraGroupMapping, KendraPersona, Persona, SsoAssignment};
+
+use crate::edge::Edge;
+use crate::for_grant;
+use crate::policy::{Keep, Leaver};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -35,60 +40,19 @@ impl fmt::Display for Service {
     }
 }
 
-/// Kendra experience persona.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Persona {
-    Owner,
-    Viewer,
-}
-
-impl Persona {
-    pub fn as_aws(self) -> &'static str {
-        match self {
-            Persona::Owner => "OWNER",
-            Persona::Viewer => "VIEWER",
-        }
-    }
-}
-
 /// One access edge. The derive order (`Ord`) is the deterministic order used everywhere inside a
 /// phase: variants in phase order, then field by field.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Grant {
     /// IAM Identity Center account assignment: (account, permission set, principal).
-    SsoAssignment {
-        account_id: String,
-        permission_set_arn: String,
-        principal_type: PrincipalKind,
-        principal_id: String,
-    },
+    SsoAssignment(SsoAssignment),
     /// AppStream 2.0 user-stack association.
-    AppstreamAssociation { stack_name: String, user_name: String, authentication_type: String },
+    AppstreamAssociation(AppstreamAssociation),
     /// Kendra experience persona of an Identity Center user or group.
-    KendraPersona { index_id: String, experience_id: String, entity_id: String, persona: Persona },
+    KendraPersona(KendraPersona),
     /// Kendra principal mapping of an ACL group, at a data source or (None) at index level.
-    KendraGroupMapping { index_id: String, data_source_id: Option<String>, group_id: String },
-}
-
-impl Grant {
-    pub fn service(&self) -> Service {
-        match self {
-            Grant::SsoAssignment { .. } => Service::Sso,
-            Grant::AppstreamAssociation { .. } => Service::Appstream,
-            Grant::KendraPersona { .. } | Grant::KendraGroupMapping { .. } => Service::Kendra,
-        }
-    }
-
-    /// The AWS account the grant lives in, where that is known (only Identity Center
-    /// assignments name one). Used by `guardrails.protected_accounts` and `keep.sso_accounts`.
-    pub fn account_id(&self) -> Option<&str> {
-        match self {
-            Grant::SsoAssignment { account_id, .. } => Some(account_id),
-            _ => None,
-        }
-    }
+    KendraGroupMapping(KendraGroupMapping),
 }
 
 /// Human-readable names for ids, gathered by the adapter (permission set names, account names,
@@ -96,26 +60,59 @@ impl Grant {
 pub type Labels = std::collections::BTreeMap<String, String>;
 
 impl Grant {
+    /// The `scope` entry that covers this grant.
+    pub fn service(&self) -> Service {
+        self.phase().service()
+    }
+
+    pub fn phase(&self) -> crate::edge::Phase {
+        crate::edge::Phase::of(self)
+    }
+
+    /// The AWS account the grant lives in, where that is known (only Identity Center
+    /// assignments name one). Used by `guardrails.protected_accounts` and `keep.sso_accounts`.
+    pub fn account_id(&self) -> Option<&str> {
+        for_grant!(self, g => g.account_id())
+    }
+
     /// One line describing the grant for plans and diffs, e.g.
-    /// `sso        222222222222 (Shared Services)  ReadOnlyAccess`.
+    /// `sso        account 222222222222 (Shared Services)  permission set ReadOnlyAccess`.
     /// Stable and column-aligned so unified diffs of access read like a table.
     pub fn describe(&self, labels: &Labels) -> String {
-        let label = |id: &str| labels.get(id).map(|l| format!("{id} ({l})")).unwrap_or_else(|| id.to_owned());
-        match self {
-            Grant::SsoAssignment { account_id, permission_set_arn, .. } => {
-                let ps = labels.get(permission_set_arn).cloned().unwrap_or_else(|| permission_set_arn.clone());
-                format!("sso        account {}  permission set {}", label(account_id), ps)
-            }
-            Grant::AppstreamAssociation { stack_name, authentication_type, .. } => {
-                format!("appstream  stack {stack_name}  ({authentication_type})")
-            }
-            Grant::KendraPersona { index_id, experience_id, persona, .. } => {
-                format!("kendra     experience {experience_id}  {}  (index {index_id})", persona.as_aws())
-            }
-            Grant::KendraGroupMapping { index_id, data_source_id, group_id } => match data_source_id {
-                Some(ds) => format!("kendra     group mapping {group_id}  data source {ds}  (index {index_id})"),
-                None => format!("kendra     group mapping {group_id}  index level  (index {index_id})"),
-            },
-        }
+        for_grant!(self, g => g.describe(labels))
+    }
+
+    /// Whether the grant names this leaver, resolved to Identity Store id `id`.
+    pub fn belongs_to(&self, leaver: &Leaver, id: &str) -> bool {
+        for_grant!(self, g => g.belongs_to(leaver, id))
+    }
+
+    /// Whether the leaver's `keep` spares this grant.
+    pub fn kept(&self, keep: &Keep) -> bool {
+        for_grant!(self, g => g.kept(keep))
+    }
+}
+
+impl From<SsoAssignment> for Grant {
+    fn from(g: SsoAssignment) -> Self {
+        Grant::SsoAssignment(g)
+    }
+}
+
+impl From<AppstreamAssociation> for Grant {
+    fn from(g: AppstreamAssociation) -> Self {
+        Grant::AppstreamAssociation(g)
+    }
+}
+
+impl From<KendraPersona> for Grant {
+    fn from(g: KendraPersona) -> Self {
+        Grant::KendraPersona(g)
+    }
+}
+
+impl From<KendraGroupMapping> for Grant {
+    fn from(g: KendraGroupMapping) -> Self {
+        Grant::KendraGroupMapping(g)
     }
 }

@@ -116,6 +116,7 @@ impl OutcomeCounts {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::grant::SsoAssignment;
     use crate::principal::PrincipalKind;
 
     fn sample(result: OutcomeResult) -> Outcome {
@@ -125,12 +126,12 @@ mod tests {
             operation: "DeleteAccountAssignment".into(),
             principal: PrincipalRef::user_name("alice@example.com"),
             reason: "HR-4211 left".into(),
-            grant: Grant::SsoAssignment {
+            grant: Grant::SsoAssignment(SsoAssignment {
                 account_id: "222222222222".into(),
                 permission_set_arn: "arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-1234567890abcdef".into(),
                 principal_type: PrincipalKind::User,
                 principal_id: "90670000-0000-0000-0000-000000000001".into(),
-            },
+            }),
             request_id: Some("req-1".into()),
             deletion_request_id: None,
             result,

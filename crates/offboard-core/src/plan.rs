@@ -6,6 +6,7 @@
 //! view a reviewer reads, and the ordered actions with the exact AWS request each will send.
 //! The schema is documented in `docs/plan-format.md`.
 
+use crate::edge;
 use crate::grant::{Grant, Labels, Service};
 use crate::principal::PrincipalRef;
 use crate::state::Resolution;
@@ -101,37 +102,8 @@ impl fmt::Display for SkipReason {
     }
 }
 
-/// Execution phases, in the order `apply` runs them: the most powerful access goes first.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Phase {
-    SsoAssignments,
-    AppstreamAssociations,
-    KendraPersonas,
-    KendraGroupMappings,
-}
-
-impl Phase {
-    pub const ALL: [Phase; 4] =
-        [Phase::SsoAssignments, Phase::AppstreamAssociations, Phase::KendraPersonas, Phase::KendraGroupMappings];
-
-    pub fn of(grant: &Grant) -> Phase {
-        match grant {
-            Grant::SsoAssignment { .. } => Phase::SsoAssignments,
-            Grant::AppstreamAssociation { .. } => Phase::AppstreamAssociations,
-            Grant::KendraPersona { .. } => Phase::KendraPersonas,
-            Grant::KendraGroupMapping { .. } => Phase::KendraGroupMappings,
-        }
-    }
-
-    pub fn service(self) -> Service {
-        match self {
-            Phase::SsoAssignments => Service::Sso,
-            Phase::AppstreamAssociations => Service::Appstream,
-            Phase::KendraPersonas | Phase::KendraGroupMappings => Service::Kendra,
-        }
-    }
-}
+pub use crate::edge::Phase;
+pub use crate::edge::appstream_association::UserStackAssociation;
 
 /// One API call `apply` will make, and the grants it removes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -155,57 +127,64 @@ pub struct ActionItem {
 }
 
 /// The exact request an action sends, with AWS's member names, so a reviewer of the JSON sees
-/// the wire request. Ids only; nothing secret.
+/// the wire request. Ids only; nothing secret. A thin sum over the edges' request types.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "operation", content = "input")]
 pub enum ApiRequest {
-    #[serde(rename_all = "PascalCase")]
-    DeleteAccountAssignment {
-        instance_arn: String,
-        target_id: String,
-        /// Always `AWS_ACCOUNT`.
-        target_type: String,
-        permission_set_arn: String,
-        /// `USER` or `GROUP`.
-        principal_type: String,
-        principal_id: String,
-    },
-    #[serde(rename_all = "PascalCase")]
-    BatchDisassociateUserStack { user_stack_associations: Vec<UserStackAssociation> },
-    #[serde(rename_all = "PascalCase")]
-    DisassociatePersonasFromEntities {
-        /// The experience id.
-        id: String,
-        index_id: String,
-        entity_ids: Vec<String>,
-    },
-    #[serde(rename_all = "PascalCase")]
-    DeletePrincipalMapping {
-        index_id: String,
-        #[serde(skip_serializing_if = "Option::is_none", default)]
-        data_source_id: Option<String>,
-        group_id: String,
-        ordering_id: i64,
-    },
+    DeleteAccountAssignment(edge::sso_assignment::DeleteAccountAssignment),
+    BatchDisassociateUserStack(edge::appstream_association::BatchDisassociateUserStack),
+    DisassociatePersonasFromEntities(edge::kendra_persona::DisassociatePersonasFromEntities),
+    DeletePrincipalMapping(edge::kendra_group_mapping::DeletePrincipalMapping),
 }
 
 impl ApiRequest {
+    /// The AWS operation name.
     pub fn operation(&self) -> &'static str {
         match self {
-            ApiRequest::DeleteAccountAssignment { .. } => "DeleteAccountAssignment",
-            ApiRequest::BatchDisassociateUserStack { .. } => "BatchDisassociateUserStack",
-            ApiRequest::DisassociatePersonasFromEntities { .. } => "DisassociatePersonasFromEntities",
-            ApiRequest::DeletePrincipalMapping { .. } => "DeletePrincipalMapping",
+            ApiRequest::DeleteAccountAssignment(_) => edge::sso_assignment::DeleteAccountAssignment::OPERATION,
+            ApiRequest::BatchDisassociateUserStack(_) => {
+                edge::appstream_association::BatchDisassociateUserStack::OPERATION
+            }
+            ApiRequest::DisassociatePersonasFromEntities(_) => {
+                edge::kendra_persona::DisassociatePersonasFromEntities::OPERATION
+            }
+            ApiRequest::DeletePrincipalMapping(_) => edge::kendra_group_mapping::DeletePrincipalMapping::OPERATION,
+        }
+    }
+
+    /// The phase whose edge sends this request.
+    pub fn phase(&self) -> Phase {
+        match self {
+            ApiRequest::DeleteAccountAssignment(_) => Phase::SsoAssignments,
+            ApiRequest::BatchDisassociateUserStack(_) => Phase::AppstreamAssociations,
+            ApiRequest::DisassociatePersonasFromEntities(_) => Phase::KendraPersonas,
+            ApiRequest::DeletePrincipalMapping(_) => Phase::KendraGroupMappings,
         }
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct UserStackAssociation {
-    pub stack_name: String,
-    pub user_name: String,
-    pub authentication_type: String,
+impl From<edge::sso_assignment::DeleteAccountAssignment> for ApiRequest {
+    fn from(r: edge::sso_assignment::DeleteAccountAssignment) -> Self {
+        ApiRequest::DeleteAccountAssignment(r)
+    }
+}
+
+impl From<edge::appstream_association::BatchDisassociateUserStack> for ApiRequest {
+    fn from(r: edge::appstream_association::BatchDisassociateUserStack) -> Self {
+        ApiRequest::BatchDisassociateUserStack(r)
+    }
+}
+
+impl From<edge::kendra_persona::DisassociatePersonasFromEntities> for ApiRequest {
+    fn from(r: edge::kendra_persona::DisassociatePersonasFromEntities) -> Self {
+        ApiRequest::DisassociatePersonasFromEntities(r)
+    }
+}
+
+impl From<edge::kendra_group_mapping::DeletePrincipalMapping> for ApiRequest {
+    fn from(r: edge::kendra_group_mapping::DeletePrincipalMapping) -> Self {
+        ApiRequest::DeletePrincipalMapping(r)
+    }
 }
 
 /// Counts for summary lines and tables.

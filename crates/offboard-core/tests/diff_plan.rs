@@ -2,6 +2,10 @@
 
 mod support;
 
+use offboard_core::edge::kendra_group_mapping::DeletePrincipalMapping;
+use offboard_core::edge::kendra_persona::DisassociatePersonasFromEntities;
+use offboard_core::edge::sso_assignment::DeleteAccountAssignment;
+use offboard_core::grant::KendraPersona;
 use offboard_core::plan::{ApiRequest, Phase, SkipReason};
 use offboard_core::state::Resolution;
 use offboard_core::{PrincipalKind, PrincipalRef, Service, plan};
@@ -32,14 +36,14 @@ fn removes_every_in_scope_grant_in_phase_order() {
     // The group mapping is not a user's grant: the planner never plans it for a user.
     assert_eq!(plan.principals[0].before.len(), 3);
     match &plan.actions[0].request {
-        ApiRequest::DeleteAccountAssignment {
+        ApiRequest::DeleteAccountAssignment(DeleteAccountAssignment {
             instance_arn,
             target_id,
             target_type,
             principal_type,
             principal_id,
             ..
-        } => {
+        }) => {
             assert_eq!(instance_arn, INSTANCE);
             assert_eq!(target_id, "222222222222");
             assert_eq!(target_type, "AWS_ACCOUNT");
@@ -195,10 +199,13 @@ fn batches_hold_at_most_25_and_personas_split_by_experience() {
     assert_eq!(sizes(Phase::AppstreamAssociations), vec![25, 25, 10]);
     assert_eq!(sizes(Phase::KendraPersonas), vec![25, 5, 25, 5]);
     for action in &plan.actions {
-        if let ApiRequest::DisassociatePersonasFromEntities { id, entity_ids, .. } = &action.request {
+        if let ApiRequest::DisassociatePersonasFromEntities(DisassociatePersonasFromEntities {
+            id, entity_ids, ..
+        }) = &action.request
+        {
             assert_eq!(entity_ids.len(), action.items.len());
             assert!(action.items.iter().all(|i| matches!(&i.grant,
-                offboard_core::Grant::KendraPersona { experience_id, .. } if experience_id == id)));
+                offboard_core::Grant::KendraPersona(KendraPersona { experience_id, .. }) if experience_id == id)));
         }
     }
     let ids: Vec<&str> = plan.actions.iter().map(|a| a.id.as_str()).collect();
@@ -219,7 +226,7 @@ fn group_mappings_carry_the_plan_ordering_id() {
         .actions
         .iter()
         .map(|a| match &a.request {
-            ApiRequest::DeletePrincipalMapping { ordering_id, .. } => *ordering_id,
+            ApiRequest::DeletePrincipalMapping(DeletePrincipalMapping { ordering_id, .. }) => *ordering_id,
             other => panic!("unexpected {other:?}"),
         })
         .collect();

@@ -5,6 +5,7 @@
 mod support;
 
 use offboard_core::grant::Grant;
+use offboard_core::grant::{AppstreamAssociation, KendraGroupMapping};
 use offboard_core::plan::SkipReason;
 use offboard_core::{ObservedState, PrincipalKind, PrincipalRef, Service, plan};
 use proptest::prelude::*;
@@ -100,8 +101,8 @@ fn must_remove(p: &offboard_core::Policy, s: &ObservedState) -> BTreeSet<Grant> 
         }
         for g in &o.grants {
             let ok_kind = match g {
-                Grant::AppstreamAssociation { .. } => l.principal.kind == PrincipalKind::User,
-                Grant::KendraGroupMapping { .. } => l.principal.kind == PrincipalKind::Group,
+                Grant::AppstreamAssociation(AppstreamAssociation { .. }) => l.principal.kind == PrincipalKind::User,
+                Grant::KendraGroupMapping(KendraGroupMapping { .. }) => l.principal.kind == PrincipalKind::Group,
                 _ => true,
             };
             let account_ok = g.account_id().is_none_or(|a| {

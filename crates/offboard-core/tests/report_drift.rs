@@ -3,10 +3,11 @@
 
 mod render_common;
 
+use offboard_core::drift::RemovalHistory;
 use offboard_core::grant::{Grant, Persona};
 use offboard_core::outcome::{Outcome, OutcomeResult};
 use offboard_core::principal::{PrincipalKind, PrincipalRef};
-use offboard_core::render::drift::{self, RemovalHistory};
+use offboard_core::render::render_with_history;
 use offboard_core::render::{self, Format, MarkdownOptions, RenderOptions};
 use render_common::*;
 
@@ -52,7 +53,7 @@ fn history() -> RemovalHistory {
 }
 
 fn text(plan: &offboard_core::Plan, history: &RemovalHistory) -> String {
-    drift::render(plan, Format::Text, &RenderOptions::default(), history)
+    render_with_history(plan, Format::Text, &RenderOptions::default(), history)
 }
 
 #[test]
@@ -88,7 +89,7 @@ fn without_a_journal_the_plan_reads_as_before() {
     let options = RenderOptions::default();
     for format in Format::ALL {
         assert_eq!(
-            drift::render(&plan, format, &options, &RemovalHistory::default()),
+            render_with_history(&plan, format, &options, &RemovalHistory::default()),
             render::render(&plan, format, &options),
             "{format}"
         );
@@ -98,13 +99,13 @@ fn without_a_journal_the_plan_reads_as_before() {
 #[test]
 fn json_is_the_plan_artifact_and_never_annotated() {
     let plan = small_plan();
-    let out = drift::render(&plan, Format::Json, &RenderOptions::default(), &history());
+    let out = render_with_history(&plan, Format::Json, &RenderOptions::default(), &history());
     assert_eq!(out, plan.to_json());
 }
 
 #[test]
 fn markdown_lists_drift_at_the_top_and_annotates_the_diff() {
-    let out = drift::render(&small_plan(), Format::Markdown, &RenderOptions::default(), &history());
+    let out = render_with_history(&small_plan(), Format::Markdown, &RenderOptions::default(), &history());
     let caution = out.find("> [!CAUTION]").expect("a caution block");
     let table = out.find("| principal |").expect("the table");
     assert!(caution < table, "drift comes before the table:\n{out}");
@@ -119,7 +120,7 @@ fn markdown_lists_drift_at_the_top_and_annotates_the_diff() {
 #[test]
 fn markdown_drift_survives_the_size_fallback() {
     let options = RenderOptions { markdown: MarkdownOptions { max_chars: 3_000 }, ..RenderOptions::default() };
-    let out = drift::render(&small_plan(), Format::Markdown, &options, &history());
+    let out = render_with_history(&small_plan(), Format::Markdown, &options, &history());
     assert!(out.chars().count() <= 3_000);
     assert!(out.contains("> [!CAUTION]"), "{out}");
     assert!(!out.contains("<details>"), "the details were dropped:\n{out}");

@@ -15,9 +15,10 @@
 //! so hide part of the plan from the approver.
 
 use super::access_diff::access_diff;
-use super::drift::{self, RemovalHistory};
+use super::drift;
 use super::escape::{code_fence, code_span, html, markdown as md};
 use super::{name_behind_id, principal_counts, principal_status, principal_summary, summary_line, warnings};
+use crate::drift::RemovalHistory;
 use crate::plan::{Plan, PrincipalPlan, Summary};
 use crate::state::Resolution;
 

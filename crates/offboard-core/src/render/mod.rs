@@ -7,7 +7,7 @@
 //! [`access_diff`], so text and Markdown can never tell different stories.
 
 mod access_diff;
-pub mod drift;
+mod drift;
 mod escape;
 pub mod evidence;
 pub mod json;
@@ -81,6 +81,21 @@ pub fn render(plan: &Plan, format: Format, options: &RenderOptions) -> String {
     match format {
         Format::Text => text::render(plan, &options.text),
         Format::Markdown => markdown::render(plan, &options.markdown),
+        Format::Json => json::render(plan),
+    }
+}
+
+/// Render `plan` like [`render`], with every grant that `history` shows was removed before
+/// annotated as regained (drift). JSON is the plan artifact itself and is never annotated.
+pub fn render_with_history(
+    plan: &Plan,
+    format: Format,
+    options: &RenderOptions,
+    history: &crate::drift::RemovalHistory,
+) -> String {
+    match format {
+        Format::Text => text::render_with_history(plan, &options.text, history),
+        Format::Markdown => markdown::render_with_history(plan, &options.markdown, history),
         Format::Json => json::render(plan),
     }
 }

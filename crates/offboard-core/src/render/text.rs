@@ -12,9 +12,10 @@
 //! ```
 
 use super::access_diff::{LineKind, access_diff};
-use super::drift::{self, RemovalHistory};
+use super::drift;
 use super::escape::clean;
 use super::{name_behind_id, summary_line, warnings};
+use crate::drift::RemovalHistory;
 use crate::plan::{Plan, PrincipalPlan};
 use crate::state::Resolution;
 

@@ -3,6 +3,11 @@
 //! plan` orders them (phase order, sorted inside, batches of 25), so the plans are consistent.
 #![allow(dead_code)] // each test crate uses a different subset
 
+use offboard_core::edge::appstream_association::BatchDisassociateUserStack;
+use offboard_core::edge::kendra_group_mapping::DeletePrincipalMapping;
+use offboard_core::edge::kendra_persona::DisassociatePersonasFromEntities;
+use offboard_core::edge::sso_assignment::DeleteAccountAssignment;
+use offboard_core::grant::{AppstreamAssociation, KendraGroupMapping, KendraPersona, SsoAssignment};
 use offboard_core::grant::{Grant, Labels, Persona};
 use offboard_core::plan::{
     ActionItem, MAX_BATCH, PLAN_FORMAT_VERSION, PrincipalPlan, SkipReason, Skipped, UserStackAssociation,
@@ -47,37 +52,37 @@ pub fn labels() -> Labels {
 }
 
 pub fn sso(account: &str, ps: &str, kind: PrincipalKind, principal_id: &str) -> Grant {
-    Grant::SsoAssignment {
+    Grant::SsoAssignment(SsoAssignment {
         account_id: account.to_owned(),
         permission_set_arn: ps_arn(ps),
         principal_type: kind,
         principal_id: principal_id.to_owned(),
-    }
+    })
 }
 
 pub fn stack(name: &str, user: &str) -> Grant {
-    Grant::AppstreamAssociation {
+    Grant::AppstreamAssociation(AppstreamAssociation {
         stack_name: name.to_owned(),
         user_name: user.to_owned(),
         authentication_type: "USERPOOL".to_owned(),
-    }
+    })
 }
 
 pub fn persona(experience: &str, entity: &str, persona: Persona) -> Grant {
-    Grant::KendraPersona {
+    Grant::KendraPersona(KendraPersona {
         index_id: INDEX_ID.to_owned(),
         experience_id: experience.to_owned(),
         entity_id: entity.to_owned(),
         persona,
-    }
+    })
 }
 
 pub fn mapping(data_source: Option<&str>, group: &str) -> Grant {
-    Grant::KendraGroupMapping {
+    Grant::KendraGroupMapping(KendraGroupMapping {
         index_id: INDEX_ID.to_owned(),
         data_source_id: data_source.map(str::to_owned),
         group_id: group.to_owned(),
-    }
+    })
 }
 
 pub fn found(id: &str, name: &str) -> Resolution {
@@ -171,55 +176,65 @@ pub fn actions_for(principals: &[PrincipalPlan]) -> Vec<Action> {
 
 fn experience_of(g: &Grant) -> (String, String) {
     match g {
-        Grant::KendraPersona { index_id, experience_id, .. } => (index_id.clone(), experience_id.clone()),
+        Grant::KendraPersona(KendraPersona { index_id, experience_id, .. }) => {
+            (index_id.clone(), experience_id.clone())
+        }
         _ => unreachable!("persona batches hold personas"),
     }
 }
 
 fn request_for(batch: &[ActionItem]) -> ApiRequest {
     match &batch[0].grant {
-        Grant::SsoAssignment { account_id, permission_set_arn, principal_type, principal_id } => {
-            ApiRequest::DeleteAccountAssignment {
+        Grant::SsoAssignment(SsoAssignment { account_id, permission_set_arn, principal_type, principal_id }) => {
+            ApiRequest::DeleteAccountAssignment(DeleteAccountAssignment {
                 instance_arn: INSTANCE_ARN.to_owned(),
                 target_id: account_id.clone(),
                 target_type: "AWS_ACCOUNT".to_owned(),
                 permission_set_arn: permission_set_arn.clone(),
                 principal_type: principal_type.as_aws().to_owned(),
                 principal_id: principal_id.clone(),
-            }
+            })
         }
-        Grant::AppstreamAssociation { .. } => ApiRequest::BatchDisassociateUserStack {
-            user_stack_associations: batch
-                .iter()
-                .map(|i| match &i.grant {
-                    Grant::AppstreamAssociation { stack_name, user_name, authentication_type } => {
-                        UserStackAssociation {
+        Grant::AppstreamAssociation(AppstreamAssociation { .. }) => {
+            ApiRequest::BatchDisassociateUserStack(BatchDisassociateUserStack {
+                user_stack_associations: batch
+                    .iter()
+                    .map(|i| match &i.grant {
+                        Grant::AppstreamAssociation(AppstreamAssociation {
+                            stack_name,
+                            user_name,
+                            authentication_type,
+                        }) => UserStackAssociation {
                             stack_name: stack_name.clone(),
                             user_name: user_name.clone(),
                             authentication_type: authentication_type.clone(),
-                        }
-                    }
-                    _ => unreachable!("appstream batches hold associations"),
-                })
-                .collect(),
-        },
-        Grant::KendraPersona { index_id, experience_id, .. } => ApiRequest::DisassociatePersonasFromEntities {
-            id: experience_id.clone(),
-            index_id: index_id.clone(),
-            entity_ids: batch
-                .iter()
-                .map(|i| match &i.grant {
-                    Grant::KendraPersona { entity_id, .. } => entity_id.clone(),
-                    _ => unreachable!("persona batches hold personas"),
-                })
-                .collect(),
-        },
-        Grant::KendraGroupMapping { index_id, data_source_id, group_id } => ApiRequest::DeletePrincipalMapping {
-            index_id: index_id.clone(),
-            data_source_id: data_source_id.clone(),
-            group_id: group_id.clone(),
-            ordering_id: ORDERING_ID,
-        },
+                        },
+                        _ => unreachable!("appstream batches hold associations"),
+                    })
+                    .collect(),
+            })
+        }
+        Grant::KendraPersona(KendraPersona { index_id, experience_id, .. }) => {
+            ApiRequest::DisassociatePersonasFromEntities(DisassociatePersonasFromEntities {
+                id: experience_id.clone(),
+                index_id: index_id.clone(),
+                entity_ids: batch
+                    .iter()
+                    .map(|i| match &i.grant {
+                        Grant::KendraPersona(KendraPersona { entity_id, .. }) => entity_id.clone(),
+                        _ => unreachable!("persona batches hold personas"),
+                    })
+                    .collect(),
+            })
+        }
+        Grant::KendraGroupMapping(KendraGroupMapping { index_id, data_source_id, group_id }) => {
+            ApiRequest::DeletePrincipalMapping(DeletePrincipalMapping {
+                index_id: index_id.clone(),
+                data_source_id: data_source_id.clone(),
+                group_id: group_id.clone(),
+                ordering_id: ORDERING_ID,
+            })
+        }
     }
 }
 

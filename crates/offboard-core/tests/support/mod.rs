@@ -2,6 +2,7 @@
 //! by hand, without the YAML loader.
 #![allow(dead_code)]
 
+use offboard_core::grant::{AppstreamAssociation, KendraGroupMapping, KendraPersona, SsoAssignment};
 use offboard_core::grant::{Grant, Persona};
 use offboard_core::policy::{
     AppstreamConfig, Config, Guardrails, Keep, KendraConfig, KendraIndexConfig, Leaver, Origin, Policy, SsoConfig,
@@ -63,33 +64,37 @@ pub fn id(n: usize) -> String {
 }
 
 pub fn sso(account: &str, ps: &str, kind: PrincipalKind, principal_id: &str) -> Grant {
-    Grant::SsoAssignment {
+    Grant::SsoAssignment(SsoAssignment {
         account_id: account.into(),
         permission_set_arn: ps.into(),
         principal_type: kind,
         principal_id: principal_id.into(),
-    }
+    })
 }
 
 pub fn stack(stack: &str, user: &str) -> Grant {
-    Grant::AppstreamAssociation {
+    Grant::AppstreamAssociation(AppstreamAssociation {
         stack_name: stack.into(),
         user_name: user.into(),
         authentication_type: "USERPOOL".into(),
-    }
+    })
 }
 
 pub fn persona(experience: &str, entity: &str) -> Grant {
-    Grant::KendraPersona {
+    Grant::KendraPersona(KendraPersona {
         index_id: INDEX.into(),
         experience_id: experience.into(),
         entity_id: entity.into(),
         persona: Persona::Viewer,
-    }
+    })
 }
 
 pub fn mapping(ds: Option<&str>, group: &str) -> Grant {
-    Grant::KendraGroupMapping { index_id: INDEX.into(), data_source_id: ds.map(Into::into), group_id: group.into() }
+    Grant::KendraGroupMapping(KendraGroupMapping {
+        index_id: INDEX.into(),
+        data_source_id: ds.map(Into::into),
+        group_id: group.into(),
+    })
 }
 
 pub fn observed(principal: PrincipalRef, id: &str, grants: impl IntoIterator<Item = Grant>) -> ObservedPrincipal {

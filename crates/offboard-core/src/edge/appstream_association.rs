@@ -1,0 +1,102 @@
+//! AppStream 2.0 user–stack associations, removed with `BatchDisassociateUserStack` (at most
+//! [`MAX_BATCH`] per call, per-item failures in `errors`).
+
+use super::{Edge, Phase, RequestContext, batches};
+use crate::grant::{Grant, Labels, Service};
+use crate::plan::{ActionItem, MAX_BATCH};
+use crate::policy::{Keep, Leaver};
+use crate::principal::PrincipalKind;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// A user–stack association. AppStream names users by user name, not by Identity Store id.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppstreamAssociation {
+    pub stack_name: String,
+    pub user_name: String,
+    pub authentication_type: String,
+}
+
+/// The `BatchDisassociateUserStack` input.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct BatchDisassociateUserStack {
+    pub user_stack_associations: Vec<UserStackAssociation>,
+}
+
+impl BatchDisassociateUserStack {
+    pub const OPERATION: &'static str = "BatchDisassociateUserStack";
+}
+
+/// One entry of `UserStackAssociations`, with AWS's member names.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct UserStackAssociation {
+    pub stack_name: String,
+    pub user_name: String,
+    pub authentication_type: String,
+}
+
+impl From<&AppstreamAssociation> for UserStackAssociation {
+    fn from(g: &AppstreamAssociation) -> Self {
+        UserStackAssociation {
+            stack_name: g.stack_name.clone(),
+            user_name: g.user_name.clone(),
+            authentication_type: g.authentication_type.clone(),
+        }
+    }
+}
+
+impl Edge for AppstreamAssociation {
+    const PHASE: Phase = Phase::AppstreamAssociations;
+    const SERVICE: Service = Service::Appstream;
+    type Request = BatchDisassociateUserStack;
+
+    fn of(grant: &Grant) -> Option<&Self> {
+        if let Grant::AppstreamAssociation(g) = grant { Some(g) } else { None }
+    }
+
+    fn describe(&self, _labels: &Labels) -> String {
+        format!("appstream  stack {}  ({})", self.stack_name, self.authentication_type)
+    }
+
+    /// The adapter looked the association up by this very user's name.
+    fn belongs_to(&self, leaver: &Leaver, _id: &str) -> bool {
+        leaver.principal.kind == PrincipalKind::User
+    }
+
+    fn kept(&self, keep: &Keep) -> bool {
+        keep.appstream_stacks.contains(&self.stack_name)
+    }
+
+    fn requests(items: Vec<ActionItem>, _ctx: &RequestContext) -> Vec<(Vec<ActionItem>, BatchDisassociateUserStack)> {
+        batches(items, MAX_BATCH)
+            .into_iter()
+            .map(|chunk| {
+                let user_stack_associations = chunk.iter().filter_map(|i| Self::of(&i.grant)).map(Into::into).collect();
+                (chunk, BatchDisassociateUserStack { user_stack_associations })
+            })
+            .collect()
+    }
+
+    fn check(r: &BatchDisassociateUserStack, items: &[&Self]) -> Result<(), String> {
+        let requested: BTreeSet<(&str, &str, &str)> = r
+            .user_stack_associations
+            .iter()
+            .map(|u| (u.stack_name.as_str(), u.user_name.as_str(), u.authentication_type.as_str()))
+            .collect();
+        let planned: BTreeSet<(&str, &str, &str)> = items
+            .iter()
+            .map(|g| (g.stack_name.as_str(), g.user_name.as_str(), g.authentication_type.as_str()))
+            .collect();
+        let n = r.user_stack_associations.len();
+        if n > MAX_BATCH {
+            return Err(format!("{n} associations in one call, AWS takes at most {MAX_BATCH}"));
+        }
+        if requested != planned || n != items.len() {
+            return Err("the associations in the request differ from the items".into());
+        }
+        Ok(())
+    }
+}

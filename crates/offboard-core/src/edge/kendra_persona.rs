@@ -1,0 +1,118 @@
+//! Kendra experience personas of Identity Center users and groups, removed with
+//! `DisassociatePersonasFromEntities`: one call per (index, experience), at most [`MAX_BATCH`]
+//! entities each, per-entity failures in `FailedEntityList`.
+
+use super::{Edge, Phase, RequestContext, batches};
+use crate::grant::{Grant, Labels, Service};
+use crate::plan::{ActionItem, MAX_BATCH};
+use crate::policy::{Keep, Leaver};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Kendra experience persona.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Persona {
+    Owner,
+    Viewer,
+}
+
+impl Persona {
+    pub fn as_aws(self) -> &'static str {
+        match self {
+            Persona::Owner => "OWNER",
+            Persona::Viewer => "VIEWER",
+        }
+    }
+}
+
+/// The persona of an entity (an Identity Center user or group id) in one experience.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KendraPersona {
+    pub index_id: String,
+    pub experience_id: String,
+    pub entity_id: String,
+    pub persona: Persona,
+}
+
+/// The `DisassociatePersonasFromEntities` input.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DisassociatePersonasFromEntities {
+    /// The experience id.
+    pub id: String,
+    pub index_id: String,
+    pub entity_ids: Vec<String>,
+}
+
+impl DisassociatePersonasFromEntities {
+    pub const OPERATION: &'static str = "DisassociatePersonasFromEntities";
+}
+
+impl Edge for KendraPersona {
+    const PHASE: Phase = Phase::KendraPersonas;
+    const SERVICE: Service = Service::Kendra;
+    type Request = DisassociatePersonasFromEntities;
+
+    fn of(grant: &Grant) -> Option<&Self> {
+        if let Grant::KendraPersona(g) = grant { Some(g) } else { None }
+    }
+
+    fn describe(&self, _labels: &Labels) -> String {
+        format!("kendra     experience {}  {}  (index {})", self.experience_id, self.persona.as_aws(), self.index_id)
+    }
+
+    fn belongs_to(&self, _leaver: &Leaver, id: &str) -> bool {
+        self.entity_id == id
+    }
+
+    fn kept(&self, keep: &Keep) -> bool {
+        keep.kendra_experiences.contains(&self.experience_id)
+    }
+
+    /// One call disassociates entities from one experience of one index.
+    fn requests(
+        items: Vec<ActionItem>,
+        _ctx: &RequestContext,
+    ) -> Vec<(Vec<ActionItem>, DisassociatePersonasFromEntities)> {
+        let mut by_experience: BTreeMap<(String, String), Vec<ActionItem>> = BTreeMap::new();
+        for item in items {
+            if let Some(g) = Self::of(&item.grant) {
+                by_experience.entry((g.index_id.clone(), g.experience_id.clone())).or_default().push(item);
+            }
+        }
+        let mut calls = Vec::new();
+        for ((index_id, experience_id), items) in by_experience {
+            for chunk in batches(items, MAX_BATCH) {
+                let entity_ids = chunk.iter().filter_map(|i| Self::of(&i.grant)).map(|g| g.entity_id.clone()).collect();
+                let request = DisassociatePersonasFromEntities {
+                    id: experience_id.clone(),
+                    index_id: index_id.clone(),
+                    entity_ids,
+                };
+                calls.push((chunk, request));
+            }
+        }
+        calls
+    }
+
+    fn check(r: &DisassociatePersonasFromEntities, items: &[&Self]) -> Result<(), String> {
+        let requested: BTreeSet<&str> = r.entity_ids.iter().map(String::as_str).collect();
+        let mut planned = BTreeSet::new();
+        for g in items {
+            if g.index_id != r.index_id || g.experience_id != r.id {
+                return Err("an item is not a persona of the request's experience".into());
+            }
+            planned.insert(g.entity_id.as_str());
+        }
+        let n = r.entity_ids.len();
+        if n > MAX_BATCH {
+            return Err(format!("{n} entities in one call, AWS takes at most {MAX_BATCH}"));
+        }
+        if requested != planned || n != items.len() {
+            return Err("the entity ids in the request differ from the items".into());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,311 @@
+//! Access edges: one module per kind of access offboard can see and remove.
+//!
+//! An edge module holds everything the pure core knows about one kind of access: the grant's
+//! data (the exact ids the AWS API deletes it by), its [`Phase`], who it belongs to, how a
+//! leaver's `keep` spares it, how removal requests are built from planned items, and the check
+//! that a request (read back from a plan file) touches exactly its items. [`Grant`],
+//! [`ApiRequest`] and [`Phase`] are thin sums over these modules: their methods only dispatch.
+//!
+//! | edge | grant | request | phase |
+//! |---|---|---|---|
+//! | [`sso_assignment`] | [`SsoAssignment`] | `DeleteAccountAssignment` | [`Phase::SsoAssignments`] |
+//! | [`appstream_association`] | [`AppstreamAssociation`] | `BatchDisassociateUserStack` | [`Phase::AppstreamAssociations`] |
+//! | [`kendra_persona`] | [`KendraPersona`] | `DisassociatePersonasFromEntities` | [`Phase::KendraPersonas`] |
+//! | [`kendra_group_mapping`] | [`KendraGroupMapping`] | `DeletePrincipalMapping` | [`Phase::KendraGroupMappings`] |
+//!
+//! Adding an edge: a module here implementing [`Edge`], a variant in `Grant`, `ApiRequest` and
+//! `Phase`, and one line in each of the two dispatch macros below. Every `match` over those
+//! enums is exhaustive (there is no `_ =>` arm over an edge anywhere), so the compiler lists
+//! every other place that must learn about the new edge. `docs/architecture.md` walks through it.
+
+pub mod appstream_association;
+pub mod kendra_group_mapping;
+pub mod kendra_persona;
+pub mod sso_assignment;
+
+pub use appstream_association::AppstreamAssociation;
+pub use kendra_group_mapping::KendraGroupMapping;
+pub use kendra_persona::{KendraPersona, Persona};
+pub use sso_assignment::SsoAssignment;
+
+use crate::grant::{Grant, Labels, Service};
+use crate::plan::{Action, ActionItem, ApiRequest};
+use crate::policy::{Keep, Leaver};
+use serde::{Deserialize, Serialize};
+
+/// What every access edge provides to the planner and to `apply`'s checks.
+pub trait Edge: Sized {
+    /// When `apply` removes this kind of access (phases run in [`Phase`] order).
+    const PHASE: Phase;
+    /// The `scope` entry of a leaver that covers this edge.
+    const SERVICE: Service;
+    /// The removal request this edge sends (one variant of [`ApiRequest`]).
+    type Request;
+
+    /// This edge's data, if `grant` is of this edge.
+    fn of(grant: &Grant) -> Option<&Self>;
+
+    /// One line for plans and diffs (see [`Grant::describe`]).
+    fn describe(&self, labels: &Labels) -> String;
+
+    /// The AWS account the grant lives in, where the edge names one (guardrails and `keep`).
+    fn account_id(&self) -> Option<&str> {
+        None
+    }
+
+    /// Defence in depth against an adapter bug: whether the grant names this leaver (resolved
+    /// to Identity Store id `id`).
+    fn belongs_to(&self, leaver: &Leaver, id: &str) -> bool;
+
+    /// Whether the leaver's `keep` spares this grant.
+    fn kept(&self, keep: &Keep) -> bool;
+
+    /// Planned removals of this edge (sorted by grant) → the calls that remove them.
+    fn requests(items: Vec<ActionItem>, ctx: &RequestContext) -> Vec<(Vec<ActionItem>, Self::Request)>;
+
+    /// Whether `request` touches exactly `items` (all of this edge).
+    fn check(request: &Self::Request, items: &[&Self]) -> Result<(), String>;
+}
+
+/// What requests need beyond their items: fixed once per plan.
+#[derive(Clone, Debug)]
+pub struct RequestContext<'a> {
+    /// The Identity Center instance of every `DeleteAccountAssignment`.
+    pub instance_arn: &'a str,
+    /// The Kendra `OrderingId` of every `DeletePrincipalMapping`.
+    pub ordering_id: i64,
+}
+
+/// Execution phases, in the order `apply` runs them: the most powerful access goes first.
+/// One phase per edge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    SsoAssignments,
+    AppstreamAssociations,
+    KendraPersonas,
+    KendraGroupMappings,
+}
+
+/// `match` on a [`Phase`] with `$E` bound to the edge's type: `for_phase!(p, E => E::SERVICE)`.
+/// The one place (with [`for_grant!`]) that lists the edges; exhaustive on purpose.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! for_phase {
+    ($phase:expr, $E:ident => $body:expr) => {
+        match $phase {
+            $crate::edge::Phase::SsoAssignments => {
+                type $E = $crate::edge::SsoAssignment;
+                $body
+            }
+            $crate::edge::Phase::AppstreamAssociations => {
+                type $E = $crate::edge::AppstreamAssociation;
+                $body
+            }
+            $crate::edge::Phase::KendraPersonas => {
+                type $E = $crate::edge::KendraPersona;
+                $body
+            }
+            $crate::edge::Phase::KendraGroupMappings => {
+                type $E = $crate::edge::KendraGroupMapping;
+                $body
+            }
+        }
+    };
+}
+
+/// `match` on a [`Grant`] with `$g` bound to the edge's data: `for_grant!(g, x => x.describe(l))`.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! for_grant {
+    ($grant:expr, $g:ident => $body:expr) => {
+        match $grant {
+            $crate::grant::Grant::SsoAssignment($g) => $body,
+            $crate::grant::Grant::AppstreamAssociation($g) => $body,
+            $crate::grant::Grant::KendraPersona($g) => $body,
+            $crate::grant::Grant::KendraGroupMapping($g) => $body,
+        }
+    };
+}
+
+impl Phase {
+    pub const ALL: [Phase; 4] =
+        [Phase::SsoAssignments, Phase::AppstreamAssociations, Phase::KendraPersonas, Phase::KendraGroupMappings];
+
+    pub fn of(grant: &Grant) -> Phase {
+        fn phase<E: Edge>(_: &E) -> Phase {
+            E::PHASE
+        }
+        for_grant!(grant, g => phase(g))
+    }
+
+    /// The `scope` entry that covers this phase's edge.
+    pub fn service(self) -> Service {
+        for_phase!(self, E => E::SERVICE)
+    }
+
+    /// The prefix of action ids in this phase: `sso-3`, `kendra-persona-1`.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Phase::SsoAssignments => "sso",
+            Phase::AppstreamAssociations => "appstream",
+            Phase::KendraPersonas => "kendra-persona",
+            Phase::KendraGroupMappings => "kendra-mapping",
+        }
+    }
+}
+
+/// Removals of one phase → its actions, numbered `<slug>-<n>` in order. `items` are sorted by
+/// grant and all of this phase.
+pub(crate) fn phase_actions(phase: Phase, items: Vec<ActionItem>, ctx: &RequestContext) -> Vec<Action> {
+    fn calls<E: Edge>(items: Vec<ActionItem>, ctx: &RequestContext) -> Vec<(Vec<ActionItem>, ApiRequest)>
+    where
+        ApiRequest: From<E::Request>,
+    {
+        E::requests(items, ctx).into_iter().map(|(items, r)| (items, ApiRequest::from(r))).collect()
+    }
+    let calls = for_phase!(phase, E => calls::<E>(items, ctx));
+    calls
+        .into_iter()
+        .enumerate()
+        .map(|(n, (items, request))| Action { id: format!("{}-{}", phase.slug(), n + 1), phase, items, request })
+        .collect()
+}
+
+/// Why an action's request does not match its items: the plan file was edited so that the
+/// request would touch something its items do not say.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{detail}")]
+pub struct RequestMismatch {
+    pub detail: String,
+}
+
+impl From<String> for RequestMismatch {
+    fn from(detail: String) -> Self {
+        RequestMismatch { detail }
+    }
+}
+
+/// Check that an action's request touches exactly its items' grants, and that items, request and
+/// phase agree. `apply` refuses an action that fails this (the plan file was changed).
+pub fn check_action(a: &Action) -> Result<(), RequestMismatch> {
+    if a.items.is_empty() {
+        return Err("it has no items".to_owned().into());
+    }
+    if let Some(i) = a.items.iter().find(|i| Phase::of(&i.grant) != a.phase) {
+        return Err(format!("item {} is not a {:?} grant", i.grant.describe(&Default::default()), a.phase).into());
+    }
+    if a.request.phase() != a.phase {
+        return Err(format!("a {} request in phase {:?}", a.request.operation(), a.phase).into());
+    }
+    fn check<E: Edge>(request: &E::Request, a: &Action) -> Result<(), String> {
+        let items: Vec<&E> = a.items.iter().filter_map(|i| E::of(&i.grant)).collect();
+        E::check(request, &items)
+    }
+    match &a.request {
+        ApiRequest::DeleteAccountAssignment(r) => check::<SsoAssignment>(r, a),
+        ApiRequest::BatchDisassociateUserStack(r) => check::<AppstreamAssociation>(r, a),
+        ApiRequest::DisassociatePersonasFromEntities(r) => check::<KendraPersona>(r, a),
+        ApiRequest::DeletePrincipalMapping(r) => check::<KendraGroupMapping>(r, a),
+    }
+    .map_err(RequestMismatch::from)
+}
+
+/// The single item of a single-target call, or why there is not exactly one.
+pub(crate) fn single<'a, E>(items: &[&'a E]) -> Result<&'a E, String> {
+    match items {
+        [one] => Ok(one),
+        _ => Err(format!("{} items in a single-target call", items.len())),
+    }
+}
+
+/// Split into calls of at most `max` items, moving the items rather than copying them.
+pub(crate) fn batches(items: Vec<ActionItem>, max: usize) -> Vec<Vec<ActionItem>> {
+    let mut out = Vec::with_capacity(items.len().div_ceil(max));
+    let mut it = items.into_iter().peekable();
+    while it.peek().is_some() {
+        out.push(it.by_ref().take(max).collect());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::principal::PrincipalRef;
+    use appstream_association::{BatchDisassociateUserStack, UserStackAssociation};
+
+    fn sample_action() -> Action {
+        let grant = Grant::AppstreamAssociation(AppstreamAssociation {
+            stack_name: "s1".into(),
+            user_name: "alice".into(),
+            authentication_type: "USERPOOL".into(),
+        });
+        Action {
+            id: "appstream_associations-1".into(),
+            phase: Phase::AppstreamAssociations,
+            items: vec![ActionItem { principal: PrincipalRef::user_name("alice"), reason: "r".into(), grant }],
+            request: ApiRequest::BatchDisassociateUserStack(BatchDisassociateUserStack {
+                user_stack_associations: vec![UserStackAssociation {
+                    stack_name: "s1".into(),
+                    user_name: "alice".into(),
+                    authentication_type: "USERPOOL".into(),
+                }],
+            }),
+        }
+    }
+
+    #[test]
+    fn check_action_accepts_a_consistent_action_and_refuses_edits() {
+        let a = sample_action();
+        assert_eq!(check_action(&a), Ok(()));
+
+        let mut extra = a.clone();
+        if let ApiRequest::BatchDisassociateUserStack(r) = &mut extra.request {
+            r.user_stack_associations.push(UserStackAssociation {
+                stack_name: "s2".into(),
+                user_name: "bob".into(),
+                authentication_type: "USERPOOL".into(),
+            });
+        }
+        assert!(check_action(&extra).is_err(), "a request touching more than the items");
+
+        let mut wrong_phase = a.clone();
+        wrong_phase.phase = Phase::KendraPersonas;
+        assert!(check_action(&wrong_phase).is_err());
+
+        let mut empty = a;
+        empty.items.clear();
+        assert!(check_action(&empty).is_err());
+    }
+
+    #[test]
+    fn a_single_target_request_must_name_its_one_item() {
+        let grant = SsoAssignment {
+            account_id: "222222222222".into(),
+            permission_set_arn: "arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-1234567890abcdef".into(),
+            principal_type: crate::principal::PrincipalKind::User,
+            principal_id: "u-1".into(),
+        };
+        let item = ActionItem {
+            principal: PrincipalRef::user_id("u-1"),
+            reason: "r".into(),
+            grant: Grant::SsoAssignment(grant.clone()),
+        };
+        let ctx = RequestContext { instance_arn: "arn:aws:sso:::instance/ssoins-1234567890abcdef", ordering_id: 1 };
+        let mut actions = phase_actions(Phase::SsoAssignments, vec![item.clone()], &ctx);
+        assert_eq!(actions.len(), 1);
+        assert_eq!(actions[0].id, "sso-1");
+        assert_eq!(check_action(&actions[0]), Ok(()));
+
+        let mut other = actions[0].clone();
+        if let ApiRequest::DeleteAccountAssignment(r) = &mut other.request {
+            r.principal_id = "someone-else".into();
+        }
+        assert_eq!(check_action(&other).unwrap_err().detail, "the request names another assignment than the item");
+
+        let a = &mut actions[0];
+        a.items.push(item);
+        assert_eq!(check_action(a).unwrap_err().detail, "2 items in a single-target call");
+    }
+}

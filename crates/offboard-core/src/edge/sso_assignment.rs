@@ -1,0 +1,107 @@
+//! IAM Identity Center account assignments: (account, permission set, principal), removed with
+//! `DeleteAccountAssignment`, one call per assignment (Identity Center has no batch delete, and
+//! finishes each deletion asynchronously).
+
+use super::{Edge, Phase, RequestContext, single};
+use crate::grant::{Grant, Labels, Service};
+use crate::plan::ActionItem;
+use crate::policy::{Keep, Leaver};
+use crate::principal::PrincipalKind;
+use serde::{Deserialize, Serialize};
+
+/// An account assignment, named by exactly the ids `DeleteAccountAssignment` takes.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SsoAssignment {
+    pub account_id: String,
+    pub permission_set_arn: String,
+    pub principal_type: PrincipalKind,
+    pub principal_id: String,
+}
+
+/// The `DeleteAccountAssignment` input, with AWS's member names.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeleteAccountAssignment {
+    pub instance_arn: String,
+    pub target_id: String,
+    /// Always `AWS_ACCOUNT`.
+    pub target_type: String,
+    pub permission_set_arn: String,
+    /// `USER` or `GROUP`.
+    pub principal_type: String,
+    pub principal_id: String,
+}
+
+impl DeleteAccountAssignment {
+    pub const OPERATION: &'static str = "DeleteAccountAssignment";
+}
+
+impl Edge for SsoAssignment {
+    const PHASE: Phase = Phase::SsoAssignments;
+    const SERVICE: Service = Service::Sso;
+    type Request = DeleteAccountAssignment;
+
+    fn of(grant: &Grant) -> Option<&Self> {
+        if let Grant::SsoAssignment(g) = grant { Some(g) } else { None }
+    }
+
+    fn describe(&self, labels: &Labels) -> String {
+        let account = labels
+            .get(&self.account_id)
+            .map(|l| format!("{} ({l})", self.account_id))
+            .unwrap_or_else(|| self.account_id.clone());
+        let ps = labels.get(&self.permission_set_arn).cloned().unwrap_or_else(|| self.permission_set_arn.clone());
+        format!("sso        account {account}  permission set {ps}")
+    }
+
+    fn account_id(&self) -> Option<&str> {
+        Some(&self.account_id)
+    }
+
+    fn belongs_to(&self, leaver: &Leaver, id: &str) -> bool {
+        self.principal_type == leaver.principal.kind && self.principal_id == id
+    }
+
+    fn kept(&self, keep: &Keep) -> bool {
+        keep.sso_accounts.contains(&self.account_id)
+    }
+
+    fn requests(items: Vec<ActionItem>, ctx: &RequestContext) -> Vec<(Vec<ActionItem>, DeleteAccountAssignment)> {
+        items
+            .into_iter()
+            .filter_map(|item| {
+                let g = Self::of(&item.grant)?;
+                let request = DeleteAccountAssignment {
+                    instance_arn: ctx.instance_arn.to_owned(),
+                    target_id: g.account_id.clone(),
+                    target_type: "AWS_ACCOUNT".to_owned(),
+                    permission_set_arn: g.permission_set_arn.clone(),
+                    principal_type: g.principal_type.as_aws().to_owned(),
+                    principal_id: g.principal_id.clone(),
+                };
+                Some((vec![item], request))
+            })
+            .collect()
+    }
+
+    fn check(r: &DeleteAccountAssignment, items: &[&Self]) -> Result<(), String> {
+        let expected = SsoAssignment {
+            account_id: r.target_id.clone(),
+            permission_set_arn: r.permission_set_arn.clone(),
+            principal_type: match r.principal_type.as_str() {
+                "USER" => PrincipalKind::User,
+                "GROUP" => PrincipalKind::Group,
+                other => return Err(format!("PrincipalType {other:?} is neither USER nor GROUP")),
+            },
+            principal_id: r.principal_id.clone(),
+        };
+        if r.target_type != "AWS_ACCOUNT" {
+            return Err(format!("TargetType {:?} is not AWS_ACCOUNT", r.target_type));
+        }
+        if single(items)? != &expected {
+            return Err("the request names another assignment than the item".into());
+        }
+        Ok(())
+    }
+}
