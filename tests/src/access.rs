@@ -5,37 +5,46 @@
 //! catches any removal outside the plan, whoever the principal, without listing what must stay.
 
 use offboard_core::grant::Persona;
+use offboard_core::grant::{AppstreamAssociation, KendraGroupMapping, KendraPersona, SsoAssignment};
 use offboard_core::{Grant, Plan, PrincipalKind};
 use offboard_sandbox::StateSnapshot;
 use std::collections::BTreeSet;
 
 /// Every grant present in the sandbox now (deleted Kendra mappings excluded).
 pub fn grants(snapshot: &StateSnapshot) -> BTreeSet<Grant> {
-    let sso = snapshot.sso_assignments.iter().map(|a| Grant::SsoAssignment {
-        account_id: a.account_id.clone(),
-        permission_set_arn: a.permission_set_arn.clone(),
-        principal_type: principal_kind(&a.principal_type),
-        principal_id: a.principal_id.clone(),
+    let sso = snapshot.sso_assignments.iter().map(|a| {
+        Grant::SsoAssignment(SsoAssignment {
+            account_id: a.account_id.clone(),
+            permission_set_arn: a.permission_set_arn.clone(),
+            principal_type: principal_kind(&a.principal_type),
+            principal_id: a.principal_id.clone(),
+        })
     });
-    let appstream = snapshot.appstream_associations.iter().map(|a| Grant::AppstreamAssociation {
-        stack_name: a.stack_name.clone(),
-        user_name: a.user_name.clone(),
-        authentication_type: a.authentication_type.clone(),
+    let appstream = snapshot.appstream_associations.iter().map(|a| {
+        Grant::AppstreamAssociation(AppstreamAssociation {
+            stack_name: a.stack_name.clone(),
+            user_name: a.user_name.clone(),
+            authentication_type: a.authentication_type.clone(),
+        })
     });
-    let personas = snapshot.kendra_personas.iter().map(|p| Grant::KendraPersona {
-        index_id: p.index_id.clone(),
-        experience_id: p.experience_id.clone(),
-        entity_id: p.entity_id.clone(),
-        persona: match p.persona.as_str() {
-            "OWNER" => Persona::Owner,
-            "VIEWER" => Persona::Viewer,
-            other => panic!("the sandbox reports persona {other:?}; expected OWNER or VIEWER"),
-        },
+    let personas = snapshot.kendra_personas.iter().map(|p| {
+        Grant::KendraPersona(KendraPersona {
+            index_id: p.index_id.clone(),
+            experience_id: p.experience_id.clone(),
+            entity_id: p.entity_id.clone(),
+            persona: match p.persona.as_str() {
+                "OWNER" => Persona::Owner,
+                "VIEWER" => Persona::Viewer,
+                other => panic!("the sandbox reports persona {other:?}; expected OWNER or VIEWER"),
+            },
+        })
     });
-    let mappings = snapshot.kendra_group_mappings.iter().filter(|m| m.present).map(|m| Grant::KendraGroupMapping {
-        index_id: m.index_id.clone(),
-        data_source_id: m.data_source_id.clone(),
-        group_id: m.group_id.clone(),
+    let mappings = snapshot.kendra_group_mappings.iter().filter(|m| m.present).map(|m| {
+        Grant::KendraGroupMapping(KendraGroupMapping {
+            index_id: m.index_id.clone(),
+            data_source_id: m.data_source_id.clone(),
+            group_id: m.group_id.clone(),
+        })
     });
     sso.chain(appstream).chain(personas).chain(mappings).collect()
 }

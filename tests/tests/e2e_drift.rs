@@ -8,6 +8,7 @@
 //! sandbox with `--endpoint-url`, dummy credentials and instance metadata disabled.
 
 use aws_sdk_ssoadmin::types::{PrincipalType, TargetType};
+use offboard_core::edge::sso_assignment::DeleteAccountAssignment;
 use offboard_core::{ApiRequest, Plan};
 use offboard_sandbox::Faults;
 use offboard_tests::cli::{Run, workspace_root};
@@ -165,9 +166,13 @@ fn alice_assignment(plan: &Plan) -> (String, String, String, String) {
         .iter()
         .filter(|a| a.items.iter().any(|i| i.principal.label() == ALICE))
         .find_map(|a| match &a.request {
-            ApiRequest::DeleteAccountAssignment {
-                instance_arn, target_id, permission_set_arn, principal_id, ..
-            } => Some((instance_arn.clone(), target_id.clone(), permission_set_arn.clone(), principal_id.clone())),
+            ApiRequest::DeleteAccountAssignment(DeleteAccountAssignment {
+                instance_arn,
+                target_id,
+                permission_set_arn,
+                principal_id,
+                ..
+            }) => Some((instance_arn.clone(), target_id.clone(), permission_set_arn.clone(), principal_id.clone())),
             _ => None,
         })
         .expect("the example plan removes an Identity Center assignment of alice")

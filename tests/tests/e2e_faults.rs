@@ -5,6 +5,8 @@
 //! `offboard_tests::apply_contract::check_apply`.
 
 use aws_sdk_ssoadmin::types::{PrincipalType, TargetType};
+use offboard_core::edge::sso_assignment::DeleteAccountAssignment;
+use offboard_core::grant::{AppstreamAssociation, KendraGroupMapping, KendraPersona, SsoAssignment};
 use offboard_core::{ApiRequest, Grant, Plan, PrincipalKind, Resolution};
 use offboard_sandbox::{AwsService, Faults};
 use offboard_tests::access::{assert_removed_exactly, grants, planned_removals};
@@ -157,9 +159,11 @@ fn per_entity_partial_failures_are_reported_item_by_item() {
     let expected: BTreeSet<Grant> = planned_removals(&s.reference)
         .into_iter()
         .filter(|g| match g {
-            Grant::AppstreamAssociation { user_name, .. } => user_name == "alice.wong@northwind.example",
-            Grant::KendraPersona { entity_id, .. } => *entity_id == alice,
-            Grant::SsoAssignment { .. } | Grant::KendraGroupMapping { .. } => false,
+            Grant::AppstreamAssociation(AppstreamAssociation { user_name, .. }) => {
+                user_name == "alice.wong@northwind.example"
+            }
+            Grant::KendraPersona(KendraPersona { entity_id, .. }) => *entity_id == alice,
+            Grant::SsoAssignment(SsoAssignment { .. }) | Grant::KendraGroupMapping(KendraGroupMapping { .. }) => false,
         })
         .collect();
     assert_eq!(expected.len(), 4, "the example has 2 + 2 such grants: {expected:#?}");
@@ -178,7 +182,7 @@ fn kendra_mapping_deletions_that_end_failed_are_journaled_failed_not_removed() {
     let (run, checked) = s.apply("reference.json", &[]);
     let expected: BTreeSet<Grant> = planned_removals(&s.reference)
         .into_iter()
-        .filter(|g| matches!(g, Grant::KendraGroupMapping { group_id, .. } if group_id == "summer-interns"))
+        .filter(|g| matches!(g, Grant::KendraGroupMapping(KendraGroupMapping { group_id, .. }) if group_id == "summer-interns"))
         .collect();
     assert_eq!(expected.len(), 2, "summer-interns is mapped at the data source and at index level");
     assert_eq!(run.code, Some(3), "{run}");
@@ -194,7 +198,7 @@ fn identity_center_deletions_that_end_failed_are_reported_with_aws_reason() {
     let (run, checked) = s.apply("reference.json", &[]);
     let expected: BTreeSet<Grant> = planned_removals(&s.reference)
         .into_iter()
-        .filter(|g| matches!(g, Grant::SsoAssignment { principal_id, .. } if *principal_id == bob))
+        .filter(|g| matches!(g, Grant::SsoAssignment(SsoAssignment { principal_id, .. }) if *principal_id == bob))
         .collect();
     assert_eq!(expected.len(), 2, "bob loses two assignments: {expected:#?}");
     assert_eq!(run.code, Some(3), "{run}");
@@ -221,9 +225,13 @@ fn a_deletion_already_in_progress_is_a_conflict_that_resolves() {
         .actions
         .iter()
         .find_map(|a| match &a.request {
-            ApiRequest::DeleteAccountAssignment {
-                instance_arn, target_id, permission_set_arn, principal_id, ..
-            } if *principal_id == carol => Some((instance_arn.clone(), target_id.clone(), permission_set_arn.clone())),
+            ApiRequest::DeleteAccountAssignment(DeleteAccountAssignment {
+                instance_arn,
+                target_id,
+                permission_set_arn,
+                principal_id,
+                ..
+            }) if *principal_id == carol => Some((instance_arn.clone(), target_id.clone(), permission_set_arn.clone())),
             _ => None,
         })
         .expect("carol loses an assignment");
@@ -241,12 +249,12 @@ fn a_deletion_already_in_progress_is_a_conflict_that_resolves() {
                 .send(),
         )
         .expect("the sandbox starts the deletion");
-    let contested = Grant::SsoAssignment {
+    let contested = Grant::SsoAssignment(SsoAssignment {
         account_id: target,
         permission_set_arn: permission_set,
         principal_type: PrincipalKind::User,
         principal_id: carol,
-    };
+    });
 
     let (run, checked) = s.apply("reference.json", &[]);
     assert!(
@@ -283,7 +291,9 @@ fn two_concurrent_applies_of_one_plan_neither_fail_nor_double_remove() {
     for (run, journal_file) in runs.iter().zip(&journals) {
         let checked =
             check_apply(run, &journal::read(journal_file), &s.reference, &s.before, &after, Company::Concurrent);
-        sso_removals.extend(checked.removed.iter().filter(|g| matches!(g, Grant::SsoAssignment { .. })).cloned());
+        sso_removals.extend(
+            checked.removed.iter().filter(|g| matches!(g, Grant::SsoAssignment(SsoAssignment { .. }))).cloned(),
+        );
         removed_by_both.extend(checked.removed.into_iter().chain(checked.already_removed));
     }
     assert_eq!(removed_by_both, planned_removals(&s.reference), "together they removed the whole plan");

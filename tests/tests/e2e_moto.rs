@@ -18,6 +18,7 @@
 use aws_sdk_identitystore::types::{Email, Name};
 use aws_sdk_ssoadmin::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_ssoadmin::types::{PrincipalType, TargetType};
+use offboard_core::grant::SsoAssignment;
 use offboard_core::{Grant, PrincipalKind};
 use offboard_tests::access::planned_removals;
 use offboard_tests::cli::{REGION, Run, offboard_at};
@@ -130,7 +131,7 @@ async fn assignments(config: &aws_config::SdkConfig, seeded: &Seeded) -> BTreeSe
             .send();
         while let Some(page) = pages.next().await {
             for a in page.expect("moto lists assignments").account_assignments() {
-                all.insert(Grant::SsoAssignment {
+                all.insert(Grant::SsoAssignment(SsoAssignment {
                     account_id: a.account_id().unwrap_or_default().to_owned(),
                     permission_set_arn: a.permission_set_arn().unwrap_or_default().to_owned(),
                     principal_type: if *kind == PrincipalType::User {
@@ -139,7 +140,7 @@ async fn assignments(config: &aws_config::SdkConfig, seeded: &Seeded) -> BTreeSe
                         PrincipalKind::Group
                     },
                     principal_id: a.principal_id().unwrap_or_default().to_owned(),
-                });
+                }));
             }
         }
     }
@@ -173,18 +174,18 @@ fn plan_apply_then_plan_says_no_changes_against_moto() {
     Run::of(offboard().args(["plan", "--out", "plan.json"])).expect_code(0);
     let plan = repo.plan("plan.json");
     let planned = planned_removals(&plan);
-    let protected = Grant::SsoAssignment {
+    let protected = Grant::SsoAssignment(SsoAssignment {
         account_id: "111111111111".into(),
         permission_set_arn: seeded.admin.clone(),
         principal_type: PrincipalKind::User,
         principal_id: seeded.alice.clone(),
-    };
+    });
     assert!(!planned.contains(&protected), "the protected account is never planned");
     assert_eq!(planned.len(), 5, "alice 2, bob 1, interns 2: {planned:#?}");
     assert!(
         planned
             .iter()
-            .filter(|g| matches!(g, Grant::SsoAssignment { principal_id, .. } if *principal_id == seeded.interns))
+            .filter(|g| matches!(g, Grant::SsoAssignment(SsoAssignment { principal_id, .. }) if *principal_id == seeded.interns))
             .count()
             == 2
     );

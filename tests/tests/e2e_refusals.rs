@@ -4,6 +4,8 @@
 
 use aws_sdk_kendra::types::{GroupMembers, MemberUser};
 use aws_sdk_ssoadmin::types::{PrincipalType, TargetType};
+use offboard_core::edge::sso_assignment::DeleteAccountAssignment;
+use offboard_core::grant::{KendraGroupMapping, SsoAssignment};
 use offboard_core::{ApiRequest, Grant, PrincipalKind};
 use offboard_sandbox::{Faults, LoggedRequest};
 use offboard_tests::access::{assert_removed_exactly, grants, planned_removals};
@@ -135,9 +137,9 @@ fn ids_from_plan(plan: &offboard_core::Plan, user: &str) -> (String, String, Str
         .actions
         .iter()
         .find_map(|a| match &a.request {
-            ApiRequest::DeleteAccountAssignment { instance_arn, permission_set_arn, .. } => {
-                Some((instance_arn.clone(), permission_set_arn.clone()))
-            }
+            ApiRequest::DeleteAccountAssignment(DeleteAccountAssignment {
+                instance_arn, permission_set_arn, ..
+            }) => Some((instance_arn.clone(), permission_set_arn.clone())),
             _ => None,
         })
         .expect("the plan removes an Identity Center assignment");
@@ -177,12 +179,12 @@ fn an_assignment_granted_after_planning_is_left_alone_until_the_next_plan() {
                 .send(),
         )
         .expect("the sandbox creates the assignment");
-    let regranted = Grant::SsoAssignment {
+    let regranted = Grant::SsoAssignment(SsoAssignment {
         account_id: account.to_owned(),
         permission_set_arn: permission_set.clone(),
         principal_type: PrincipalKind::User,
         principal_id: alice.clone(),
-    };
+    });
     let before = grants(&sandbox.snapshot());
     assert!(before.contains(&regranted));
 
@@ -232,11 +234,11 @@ fn a_kendra_mapping_written_after_planning_is_not_overridden_by_the_old_plan() {
         )
         .expect("the sandbox accepts the PUT");
     let before = grants(&sandbox.snapshot());
-    let index_level = Grant::KendraGroupMapping {
+    let index_level = Grant::KendraGroupMapping(KendraGroupMapping {
         index_id: index.to_owned(),
         data_source_id: None,
         group_id: "summer-interns".to_owned(),
-    };
+    });
     assert!(before.contains(&index_level));
 
     // The run names exactly that action as failed (exit 3), and everything else is removed.

@@ -4,42 +4,14 @@
 use crate::clients::Clients;
 use crate::error::{CallFailure, FailureKind};
 use crate::limits::Limits;
-use crate::ratelimit::{Quota, RateLimiter};
+use crate::ratelimit::RateLimiter;
 use crate::retry::Backoff;
 use aws_sdk_ssoadmin::operation::RequestId;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use offboard_models::Service;
 use std::future::Future;
-
-/// The AWS APIs offboard calls, with their IAM prefix (used in call counts and messages) and
-/// the quota they count against.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Api {
-    Sso,
-    IdentityStore,
-    Appstream,
-    Kendra,
-}
-
-impl Api {
-    pub(crate) fn prefix(self) -> &'static str {
-        match self {
-            Api::Sso => "sso",
-            Api::IdentityStore => "identitystore",
-            Api::Appstream => "appstream",
-            Api::Kendra => "kendra",
-        }
-    }
-
-    fn quota(self) -> Quota {
-        match self {
-            Api::Sso | Api::IdentityStore => Quota::IdentityCenter,
-            Api::Appstream => Quota::Appstream,
-            Api::Kendra => Quota::Kendra,
-        }
-    }
-}
 
 /// A successful answer, with what the journal needs about it.
 #[derive(Debug)]
@@ -66,7 +38,7 @@ impl<'a> Session<'a> {
     /// Send with retries. `send` builds and sends the request afresh for each attempt.
     pub(crate) async fn call<T, E, F, Fut>(
         &self,
-        api: Api,
+        service: Service,
         operation: &'static str,
         send: F,
     ) -> Result<Answer<T>, CallFailure>
@@ -76,13 +48,13 @@ impl<'a> Session<'a> {
         T: RequestId,
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        self.call_with(api, operation, true, send).await
+        self.call_with(service, operation, true, send).await
     }
 
     /// Send exactly once (still rate-limited): for calls that are repeated anyway, like polls.
     pub(crate) async fn call_once<T, E, F, Fut>(
         &self,
-        api: Api,
+        service: Service,
         operation: &'static str,
         send: F,
     ) -> Result<Answer<T>, CallFailure>
@@ -92,12 +64,12 @@ impl<'a> Session<'a> {
         T: RequestId,
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        self.call_with(api, operation, false, send).await
+        self.call_with(service, operation, false, send).await
     }
 
     async fn call_with<T, E, F, Fut>(
         &self,
-        api: Api,
+        service: Service,
         operation: &'static str,
         retry: bool,
         mut send: F,
@@ -110,26 +82,26 @@ impl<'a> Session<'a> {
     {
         let mut backoff = Backoff::new(&self.limits.retry);
         loop {
-            self.limiter.acquire(api.quota()).await;
+            self.limiter.acquire(service.quota()).await;
             let attempt = backoff.attempt();
             match send().await {
                 Ok(value) => {
-                    self.limiter.succeeded(api.quota());
+                    self.limiter.succeeded(service.quota());
                     let request_id = value.request_id().map(str::to_owned);
                     return Ok(Answer { value, request_id, attempts: attempt });
                 }
                 Err(err) => {
-                    let mut failure = CallFailure::from_sdk(api.prefix(), operation, &err);
+                    let mut failure = CallFailure::from_sdk(service.iam_prefix(), operation, &err);
                     failure.attempts = attempt;
                     if failure.kind == FailureKind::Throttling {
-                        self.limiter.throttled(api.quota());
+                        self.limiter.throttled(service.quota());
                     }
                     if retry
                         && failure.kind.is_retryable()
                         && let Some(delay) = backoff.next_delay(rand::random::<f64>())
                     {
                         tracing::debug!(
-                            operation = %format_args!("{}:{}", api.prefix(), operation),
+                            operation = %format_args!("{}:{}", service.iam_prefix(), operation),
                             attempt,
                             kind = ?failure.kind,
                             code = failure.code.as_deref().unwrap_or("-"),

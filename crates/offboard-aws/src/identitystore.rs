@@ -2,10 +2,11 @@
 //!
 //! "Not found" is an answer here, not an error: it becomes `Resolution::NotFound`.
 
-use crate::call::{Api, Session};
+use crate::call::Session;
 use crate::error::{CallFailure, FailureKind};
 use aws_sdk_identitystore::types::{AlternateIdentifier, UniqueAttribute};
 use aws_smithy_types::Document;
+use offboard_models::Service;
 
 /// Unique attribute paths `GetUserId` accepts, in the order offboard tries them.
 pub(crate) const USER_NAME: &str = "userName";
@@ -18,7 +19,7 @@ fn unique(path: &str, value: &str) -> Result<AlternateIdentifier, CallFailure> {
         .attribute_value(Document::String(value.to_owned()))
         .build()
         .map_err(|e| CallFailure {
-            service: Api::IdentityStore.prefix(),
+            service: Service::IdentityStore.iam_prefix(),
             operation: "GetUserId",
             kind: FailureKind::Other,
             code: None,
@@ -48,7 +49,7 @@ pub(crate) async fn user_id_by(
 ) -> Result<Option<String>, CallFailure> {
     let id = unique(path, value)?;
     let r = s
-        .call(Api::IdentityStore, "GetUserId", || {
+        .call(Service::IdentityStore, "GetUserId", || {
             s.clients.identitystore.get_user_id().identity_store_id(store).alternate_identifier(id.clone()).send()
         })
         .await;
@@ -62,7 +63,7 @@ pub(crate) async fn user_name_of(
     user_id: &str,
 ) -> Result<Option<Option<String>>, CallFailure> {
     let r = s
-        .call(Api::IdentityStore, "DescribeUser", || {
+        .call(Service::IdentityStore, "DescribeUser", || {
             s.clients.identitystore.describe_user().identity_store_id(store).user_id(user_id).send()
         })
         .await;
@@ -72,7 +73,7 @@ pub(crate) async fn user_name_of(
 pub(crate) async fn group_id_by_name(s: &Session<'_>, store: &str, name: &str) -> Result<Option<String>, CallFailure> {
     let id = unique(GROUP_NAME, name)?;
     let r = s
-        .call(Api::IdentityStore, "GetGroupId", || {
+        .call(Service::IdentityStore, "GetGroupId", || {
             s.clients.identitystore.get_group_id().identity_store_id(store).alternate_identifier(id.clone()).send()
         })
         .await;

@@ -8,7 +8,9 @@
 //! | carrying out a plan | [`mod@apply`] ([`apply()`]) |
 //! | re-reading what a plan touched | [`mod@verify`] ([`verify()`]) |
 //! | rate limits, retries, error classification | [`ratelimit`], [`retry`], [`error`] |
-//! | one module per AWS service (crate-private) | `sso.rs`, `identitystore.rs`, `appstream.rs`, `kendra.rs` |
+//! | one module per access edge: observe, re-read, remove (crate-private) | `edge/` |
+//! | resolving principals, the Identity Center instance, permission set labels | `identitystore.rs`, `sso.rs` |
+//! | every paginated listing | `paginate.rs` |
 //!
 //! Every call goes through one path (`call.rs`): a token from the service's bucket, the SDK
 //! call with the SDK's own retries off, classification of a failure, jittered backoff within a
@@ -41,16 +43,16 @@ pub mod read;
 pub mod retry;
 pub mod verify;
 
-mod appstream;
+mod edge;
 mod identitystore;
-mod kendra;
+mod paginate;
 mod sso;
 
 pub use apply::{ApplyReport, apply};
 pub use clients::{CallStats, Clients, ConnectOptions};
 pub use error::{AwsError, CallFailure, FailureKind};
 pub use limits::Limits;
-pub use ratelimit::PerService;
+pub use ratelimit::{Quota, Tps};
 pub use read::read_state;
 pub use retry::RetryPolicy;
 pub use verify::verify;

@@ -1,15 +1,15 @@
 //! How fast and how hard offboard may work against AWS.
 
-use crate::ratelimit::PerService;
+use crate::ratelimit::Tps;
 use crate::retry::RetryPolicy;
 use std::time::Duration;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Limits {
-    /// Calls per second per quota (retries included). Identity Center: AWS documents 20 TPS
-    /// shared by all its APIs. AppStream and Kendra publish no per-API rate for these operations;
-    /// 10 is a conservative default and throttling answers are retried anyway. `0` = unlimited.
-    pub tps: PerService<f64>,
+    /// Calls per second per quota (retries included), defaults from the table of quotas:
+    /// Identity Center 20 (documented, shared by all its APIs), AppStream and Kendra 10 (no
+    /// published rate; throttling answers are retried anyway). `0` = unlimited.
+    pub tps: Tps,
     /// Identity Center deletions (`DeleteAccountAssignment`) still IN_PROGRESS at once.
     pub max_in_flight_deletions: usize,
     /// AWS calls outstanding at once for reads and batch removals (the token buckets still cap
@@ -25,7 +25,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Self {
-            tps: PerService { identity_center: 20.0, appstream: 10.0, kendra: 10.0 },
+            tps: Tps::default(),
             max_in_flight_deletions: 10,
             concurrency: 8,
             retry: RetryPolicy::default(),

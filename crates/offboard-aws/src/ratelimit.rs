@@ -18,34 +18,36 @@ use std::sync::Mutex;
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// One value per rate-limited AWS quota.
+pub use offboard_models::Quota;
+
+/// Calls per second for each quota (retries included); `0` = unlimited. The defaults come from
+/// the table of quotas in `offboard-models` (`QUOTAS`).
 #[derive(Clone, Debug, PartialEq)]
-pub struct PerService<T> {
-    /// IAM Identity Center: sso-admin and identitystore together.
-    pub identity_center: T,
-    pub appstream: T,
-    pub kendra: T,
-}
+pub struct Tps([f64; Quota::ALL.len()]);
 
-/// Which quota a call counts against.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Quota {
-    IdentityCenter,
-    Appstream,
-    Kendra,
-}
-
-impl<T> PerService<T> {
-    pub fn get(&self, q: Quota) -> &T {
-        match q {
-            Quota::IdentityCenter => &self.identity_center,
-            Quota::Appstream => &self.appstream,
-            Quota::Kendra => &self.kendra,
-        }
+impl Tps {
+    pub fn get(&self, q: Quota) -> f64 {
+        self.0[q as usize]
     }
 
-    pub fn map<U>(&self, f: impl Fn(&T) -> U) -> PerService<U> {
-        PerService { identity_center: f(&self.identity_center), appstream: f(&self.appstream), kendra: f(&self.kendra) }
+    pub fn set(&mut self, q: Quota, tps: f64) {
+        self.0[q as usize] = tps;
+    }
+
+    /// The same rate for every quota.
+    pub fn all(tps: f64) -> Self {
+        Tps([tps; Quota::ALL.len()])
+    }
+
+    /// No client-side rate limit at all (tests against local emulators).
+    pub fn unlimited() -> Self {
+        Tps::all(0.0)
+    }
+}
+
+impl Default for Tps {
+    fn default() -> Self {
+        Tps(Quota::ALL.map(Quota::default_tps))
     }
 }
 
@@ -139,24 +141,28 @@ impl TokenBucket {
 /// The buckets of one run.
 #[derive(Debug)]
 pub struct RateLimiter {
-    buckets: PerService<TokenBucket>,
+    buckets: [TokenBucket; Quota::ALL.len()],
 }
 
 impl RateLimiter {
-    pub fn new(tps: &PerService<f64>) -> Self {
-        Self { buckets: tps.map(|t| TokenBucket::new(*t)) }
+    pub fn new(tps: &Tps) -> Self {
+        Self { buckets: Quota::ALL.map(|q| TokenBucket::new(tps.get(q))) }
+    }
+
+    fn bucket(&self, q: Quota) -> &TokenBucket {
+        &self.buckets[q as usize]
     }
 
     pub async fn acquire(&self, q: Quota) {
-        self.buckets.get(q).acquire().await
+        self.bucket(q).acquire().await
     }
 
     pub fn throttled(&self, q: Quota) {
-        self.buckets.get(q).throttled()
+        self.bucket(q).throttled()
     }
 
     pub fn succeeded(&self, q: Quota) {
-        self.buckets.get(q).succeeded()
+        self.bucket(q).succeeded()
     }
 }
 
@@ -244,9 +250,13 @@ mod tests {
 
     #[test]
     fn identity_center_is_one_quota_for_both_apis() {
-        let tps = PerService { identity_center: 20.0, appstream: 5.0, kendra: 7.0 };
-        assert_eq!(*tps.get(Quota::IdentityCenter), 20.0);
-        assert_eq!(*tps.get(Quota::Appstream), 5.0);
-        assert_eq!(*tps.get(Quota::Kendra), 7.0);
+        let mut tps = Tps::default();
+        tps.set(Quota::AppStream, 5.0);
+        tps.set(Quota::Kendra, 7.0);
+        assert_eq!(tps.get(Quota::IdentityCenter), 20.0);
+        assert_eq!(tps.get(Quota::AppStream), 5.0);
+        assert_eq!(tps.get(Quota::Kendra), 7.0);
+        use offboard_models::Service;
+        assert_eq!(Service::SsoAdmin.quota(), Service::IdentityStore.quota());
     }
 }

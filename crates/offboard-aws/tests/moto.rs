@@ -4,13 +4,13 @@
 
 mod common;
 
-use offboard_core::grant::SsoAssignment;
 use aws_credential_types::Credentials;
 use aws_sdk_identitystore::types::{Email, Name};
 use aws_sdk_ssoadmin::types::{PrincipalType, TargetType};
 use common::*;
 use offboard_aws::Clients;
 use offboard_core::grant::Grant;
+use offboard_core::grant::SsoAssignment;
 use offboard_core::outcome::OutcomeResult;
 use offboard_core::principal::{PrincipalKind, PrincipalRef};
 use offboard_core::state::Resolution;

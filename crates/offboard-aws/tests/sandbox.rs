@@ -5,10 +5,10 @@
 
 mod common;
 
-use offboard_core::edge::sso_assignment::DeleteAccountAssignment;
-use offboard_core::grant::{AppstreamAssociation, KendraGroupMapping, KendraPersona, SsoAssignment};
 use common::*;
 use offboard_aws::{ApplyReport, CallStats, Clients, ConnectOptions, Limits};
+use offboard_core::edge::sso_assignment::DeleteAccountAssignment;
+use offboard_core::grant::{AppstreamAssociation, KendraGroupMapping, KendraPersona, SsoAssignment};
 use offboard_core::grant::{Grant, Persona};
 use offboard_core::outcome::OutcomeResult;
 use offboard_core::plan::Plan;
@@ -78,12 +78,14 @@ fn grants_in(s: &StateSnapshot) -> BTreeSet<Grant> {
 /// Persona grants compare without the persona (the removal does not depend on it).
 fn key(g: &Grant) -> Grant {
     match g {
-        Grant::KendraPersona(KendraPersona { index_id, experience_id, entity_id, .. }) => Grant::KendraPersona(KendraPersona {
-            index_id: index_id.clone(),
-            experience_id: experience_id.clone(),
-            entity_id: entity_id.clone(),
-            persona: Persona::Viewer,
-        }),
+        Grant::KendraPersona(KendraPersona { index_id, experience_id, entity_id, .. }) => {
+            Grant::KendraPersona(KendraPersona {
+                index_id: index_id.clone(),
+                experience_id: experience_id.clone(),
+                entity_id: entity_id.clone(),
+                persona: Persona::Viewer,
+            })
+        }
         g => g.clone(),
     }
 }
@@ -149,7 +151,8 @@ async fn read_state_finds_the_example_policies_grants() {
         for g in &p.grants {
             assert!(all.contains(g), "{} read a grant the sandbox does not have: {g:?}", p.principal);
             match g {
-                Grant::SsoAssignment(SsoAssignment { principal_id, .. }) | Grant::KendraPersona(KendraPersona { entity_id: principal_id, .. }) => {
+                Grant::SsoAssignment(SsoAssignment { principal_id, .. })
+                | Grant::KendraPersona(KendraPersona { entity_id: principal_id, .. }) => {
                     assert_eq!(principal_id, id)
                 }
                 _ => {}
@@ -195,8 +198,18 @@ async fn read_state_finds_the_example_policies_grants() {
         .into_iter(),
     );
     assert_eq!(interns.grants, want);
-    assert!(interns.grants.iter().any(|g| matches!(g, Grant::KendraGroupMapping(KendraGroupMapping { data_source_id: None, .. }))));
-    assert!(interns.grants.iter().any(|g| matches!(g, Grant::KendraGroupMapping(KendraGroupMapping { data_source_id: Some(_), .. }))));
+    assert!(
+        interns
+            .grants
+            .iter()
+            .any(|g| matches!(g, Grant::KendraGroupMapping(KendraGroupMapping { data_source_id: None, .. })))
+    );
+    assert!(
+        interns
+            .grants
+            .iter()
+            .any(|g| matches!(g, Grant::KendraGroupMapping(KendraGroupMapping { data_source_id: Some(_), .. })))
+    );
     // Labels name the permission sets.
     assert!(state.labels.values().any(|l| l == "PowerUserAccess"), "{:?}", state.labels);
 
@@ -280,10 +293,7 @@ async fn throttling_at_5_tps_is_retried_to_completion() {
         .with_tps(AwsService::AppStream, 5.0)
         .with_tps(AwsService::Kendra, 5.0);
     // Our own limit is higher than the sandbox's, so throttling happens and must be absorbed.
-    let limits = Limits {
-        tps: offboard_aws::PerService { identity_center: 20.0, appstream: 20.0, kendra: 20.0 },
-        ..fast_limits()
-    };
+    let limits = Limits { tps: offboard_aws::Tps::all(20.0), ..fast_limits() };
     let (report, plan, _, sandbox, clients) = apply_under(faults, limits.clone()).await;
     assert!(report.is_complete(), "{:#?}", report.failed().collect::<Vec<_>>());
     assert!(sandbox.request_log().iter().any(|r| r.fault.as_deref() == Some("throttled")), "no throttling happened");
@@ -324,7 +334,10 @@ async fn partial_batch_failures_are_reported_item_by_item() {
     for o in &failed {
         assert!(alice_or_bob.contains(&o.principal), "unexpected failure: {o:#?}");
         assert!(
-            matches!(o.grant, Grant::AppstreamAssociation(AppstreamAssociation { .. }) | Grant::KendraPersona(KendraPersona { .. })),
+            matches!(
+                o.grant,
+                Grant::AppstreamAssociation(AppstreamAssociation { .. }) | Grant::KendraPersona(KendraPersona { .. })
+            ),
             "unexpected failure: {o:#?}"
         );
         // A failed item is still there.
@@ -350,10 +363,9 @@ async fn partial_batch_failures_are_reported_item_by_item() {
     let counts = report.counts();
     assert_eq!(counts.removed + counts.failed, plan.removal_count(), "{counts:?}");
     assert!(
-        report
-            .outcomes
-            .iter()
-            .any(|o| o.result == OutcomeResult::Removed && matches!(o.grant, Grant::KendraPersona(KendraPersona { .. })))
+        report.outcomes.iter().any(
+            |o| o.result == OutcomeResult::Removed && matches!(o.grant, Grant::KendraPersona(KendraPersona { .. }))
+        )
     );
 }
 

@@ -4,7 +4,7 @@
 use crate::cli::{ColorChoice, OutputFormat};
 use anyhow::Context;
 use offboard_core::Plan;
-use offboard_core::render::drift::{self, RemovalHistory};
+use offboard_core::drift::RemovalHistory;
 use offboard_core::render::{self, Format, RenderOptions};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -66,7 +66,7 @@ pub fn append_step_summary(plan: &Plan, history: Option<&RemovalHistory>) -> any
     let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") else { return Ok(()) };
     let options = RenderOptions::default();
     let text = match history {
-        Some(history) => drift::render(plan, Format::Markdown, &options, history),
+        Some(history) => offboard_core::render::render_with_history(plan, Format::Markdown, &options, history),
         None => render::render(plan, Format::Markdown, &options),
     };
     let mut file = std::fs::OpenOptions::new()

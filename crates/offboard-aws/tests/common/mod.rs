@@ -2,9 +2,9 @@
 #![allow(dead_code)] // each test binary uses a subset
 
 use offboard_aws::{ApplyReport, Clients, Limits, RetryPolicy};
-use offboard_core::diff::{PlanInputs, plan};
 use offboard_core::outcome::{Outcome, OutcomeResult};
 use offboard_core::plan::Plan;
+use offboard_core::planner::{PlanInputs, plan};
 use offboard_core::policy::{Policy, Source, load};
 use offboard_core::state::ObservedState;
 use std::time::Duration;
@@ -48,7 +48,7 @@ pub fn make_plan(policy: &Policy, state: &ObservedState) -> Plan {
 /// Fast limits for tests: no client-side rate limit, quick polls, a generous retry budget.
 pub fn fast_limits() -> Limits {
     Limits {
-        tps: offboard_aws::PerService { identity_center: 0.0, appstream: 0.0, kendra: 0.0 },
+        tps: offboard_aws::Tps::unlimited(),
         poll_interval: Duration::from_millis(20),
         deletion_timeout: Duration::from_secs(20),
         retry: RetryPolicy {

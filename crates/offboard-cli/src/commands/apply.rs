@@ -164,11 +164,9 @@ fn limits(args: &ApplyArgs) -> anyhow::Result<Limits> {
             .ok()
             .filter(|v: &f64| v.is_finite() && *v >= 0.0)
             .with_context(|| format!("--tps `{entry}`: `{value}` is not a non-negative number"))?;
-        match service {
-            "sso" | "identity-center" => limits.tps.identity_center = tps,
-            "appstream" => limits.tps.appstream = tps,
-            "kendra" => limits.tps.kendra = tps,
-            other => bail!("--tps `{entry}`: unknown service `{other}`; use sso, appstream or kendra"),
+        match offboard_aws::Quota::from_tps_key(service) {
+            Some(quota) => limits.tps.set(quota, tps),
+            None => bail!("--tps `{entry}`: unknown service `{service}`; use sso, appstream or kendra"),
         }
     }
     Ok(limits)

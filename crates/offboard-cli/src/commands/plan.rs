@@ -6,7 +6,7 @@ use crate::output;
 use crate::policy_files::PolicyInputs;
 use crate::target::{self, Target};
 use anyhow::Context;
-use offboard_core::render::drift::{self, RemovalHistory};
+use offboard_core::drift::RemovalHistory;
 use offboard_core::render::{Format, RenderOptions};
 use offboard_core::{Plan, PlanInputs, Policy};
 
@@ -62,5 +62,5 @@ fn print_with_history(
     let format = output::format(fmt);
     let mut options = RenderOptions::default();
     options.text.color = output::use_color(color) && format == Format::Text;
-    output::line(drift::render(plan, format, &options, history).trim_end_matches('\n'))
+    output::line(offboard_core::render::render_with_history(plan, format, &options, history).trim_end_matches('\n'))
 }

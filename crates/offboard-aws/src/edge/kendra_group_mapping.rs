@@ -1,54 +1,91 @@
-//! Kendra: experience personas and index/data-source ACL group mappings.
+//! Kendra ACL group principal mappings: observed with `DescribePrincipalMapping` per group, at
+//! index level and at each configured data source; removed with `DeletePrincipalMapping`
+//! carrying the plan's `OrderingId`, then followed until Kendra reports it DELETED or FAILED.
+//!
+//! A mapping is present unless its latest effective action is DELETING/DELETED (see
+//! [`mapping_state`]). A mapping changed after the plan (newer `OrderingId`) is not deleted.
 
-use crate::call::{Answer, Api, Session};
-use crate::error::{CallFailure, FailureKind};
-use crate::sso::next;
-use aws_sdk_kendra::types::{GroupOrderingIdSummary, Persona as SdkPersona, PrincipalMappingStatus};
-use offboard_core::grant::Persona;
-use std::collections::BTreeMap;
+use super::{AccessEdge, Presence, Subject, Where};
+use crate::apply::{CallInfo, Journal, failed, outcome, reread_failed};
+use crate::call::{Answer, Session, bounded};
+use crate::error::{AwsError, CallFailure, FailureKind};
+use aws_sdk_kendra::types::{GroupOrderingIdSummary, PrincipalMappingStatus};
+use futures::StreamExt;
+use futures::stream;
+use offboard_core::edge::kendra_group_mapping::DeletePrincipalMapping;
+use offboard_core::grant::{Grant, KendraGroupMapping};
+use offboard_core::outcome::{Outcome, OutcomeResult};
+use offboard_core::plan::{Action, ApiRequest};
+use offboard_core::principal::PrincipalKind;
+use offboard_models::Service;
+use std::collections::BTreeSet;
+use tokio::time::Instant;
 
-/// Every (entity id → persona) of one experience: all pages of `ListEntityPersonas`.
-pub(crate) async fn personas(
-    s: &Session<'_>,
-    index_id: &str,
-    experience_id: &str,
-) -> Result<BTreeMap<String, Persona>, CallFailure> {
-    let mut out = BTreeMap::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = s
-            .call(Api::Kendra, "ListEntityPersonas", || {
-                s.clients
-                    .kendra
-                    .list_entity_personas()
-                    .index_id(index_id)
-                    .id(experience_id)
-                    .set_next_token(token.clone())
-                    .send()
-            })
-            .await?
-            .value;
-        for p in page.summary_items() {
-            if let Some(id) = p.entity_id() {
-                // A persona this SDK does not know is still an association; VIEWER is the lesser
-                // claim and the removal call does not depend on it.
-                let persona = match p.persona() {
-                    Some(SdkPersona::Owner) => Persona::Owner,
-                    _ => Persona::Viewer,
-                };
-                out.insert(id.to_owned(), persona);
+impl AccessEdge for KendraGroupMapping {
+    async fn observe(
+        s: &Session<'_>,
+        at: Where<'_>,
+        subjects: &[Subject<'_>],
+    ) -> Result<Vec<BTreeSet<Grant>>, AwsError> {
+        let reads = subjects.iter().map(|sub| mappings_of(s, at, sub)).collect();
+        bounded(reads, s.limits.concurrency).await.into_iter().collect::<Result<_, _>>()
+    }
+
+    /// One describe per mapping; it also gives the latest `OrderingId`, which `remove` checks.
+    async fn presence(s: &Session<'_>, _instance_arn: Option<&str>, grants: &[&Self]) -> Presence {
+        let mut unique: Vec<&Self> = grants.to_vec();
+        unique.sort();
+        unique.dedup();
+        let reads =
+            unique.iter().map(|g| group_mapping(s, &g.index_id, g.data_source_id.as_deref(), &g.group_id)).collect();
+        let mut p = Presence::default();
+        for (g, read) in unique.into_iter().zip(bounded(reads, s.limits.concurrency).await) {
+            let grant = Grant::KendraGroupMapping(g.clone());
+            if let Ok(MappingState { latest_ordering_id: Some(id), .. }) = &read {
+                p.set_latest_ordering_id(grant.clone(), *id);
             }
+            p.record(&[g], read.map(|m| if m.present { BTreeSet::from([grant]) } else { BTreeSet::new() }));
         }
-        token = next(page.next_token());
-        if token.is_none() {
-            return Ok(out);
+        p
+    }
+
+    async fn remove(s: &Session<'_>, actions: &[&Action], presence: &Presence, journal: &mut Journal<'_>) {
+        let calls: Vec<_> = actions.iter().map(|a| remove_one(s, a, presence)).collect();
+        let mut results = stream::iter(calls).buffered(s.limits.concurrency.max(1));
+        while let Some(outs) = results.next().await {
+            outs.into_iter().for_each(|o| journal.record(o));
         }
     }
 }
 
+/// The mappings of one group leaver with a `kendra_group_id`: the index level always, plus each
+/// configured data source. A mapping can live at either, and missing one would leave the
+/// group's documents readable.
+async fn mappings_of(s: &Session<'_>, at: Where<'_>, sub: &Subject<'_>) -> Result<BTreeSet<Grant>, AwsError> {
+    let mut grants = BTreeSet::new();
+    let (Some(k), PrincipalKind::Group, Some(group_id)) =
+        (&at.config.kendra, sub.leaver.principal.kind, &sub.leaver.kendra_group_id)
+    else {
+        return Ok(grants);
+    };
+    for index in &k.indexes {
+        let sources = std::iter::once(None).chain(index.data_sources.iter().map(|d| Some(d.as_str())));
+        for ds in sources {
+            if group_mapping(s, &index.id, ds, group_id).await?.present {
+                grants.insert(Grant::KendraGroupMapping(KendraGroupMapping {
+                    index_id: index.id.clone(),
+                    data_source_id: ds.map(str::to_owned),
+                    group_id: group_id.clone(),
+                }));
+            }
+        }
+    }
+    Ok(grants)
+}
+
 /// What `DescribePrincipalMapping` says about one group mapping.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct MappingState {
+struct MappingState {
     pub present: bool,
     /// The highest `OrderingId` among the actions that took effect (not FAILED), if any: a
     /// delete with a lower id is ignored by Kendra, so a plan older than it must not be applied.
@@ -65,7 +102,7 @@ pub(crate) struct MappingState {
 /// - only FAILED actions: present. We cannot tell what an older, no longer listed action left
 ///   behind, and a delete of an absent mapping is harmless, so the safe answer for a removal
 ///   tool is to plan it.
-pub(crate) fn mapping_state(summaries: &[GroupOrderingIdSummary]) -> MappingState {
+fn mapping_state(summaries: &[GroupOrderingIdSummary]) -> MappingState {
     let mut effective: Vec<&GroupOrderingIdSummary> =
         summaries.iter().filter(|s| s.status() != Some(&PrincipalMappingStatus::Failed)).collect();
     let latest_ordering_id = effective.iter().filter_map(|s| s.ordering_id()).max();
@@ -88,7 +125,7 @@ async fn mapping_history(
     group_id: &str,
 ) -> Result<Option<Vec<GroupOrderingIdSummary>>, CallFailure> {
     let r = s
-        .call(Api::Kendra, "DescribePrincipalMapping", || {
+        .call(Service::Kendra, "DescribePrincipalMapping", || {
             s.clients
                 .kendra
                 .describe_principal_mapping()
@@ -106,7 +143,7 @@ async fn mapping_history(
 }
 
 /// The state of one group mapping; a mapping Kendra does not know is absent.
-pub(crate) async fn group_mapping(
+async fn group_mapping(
     s: &Session<'_>,
     index_id: &str,
     data_source_id: Option<&str>,
@@ -118,38 +155,9 @@ pub(crate) async fn group_mapping(
     })
 }
 
-/// `DisassociatePersonasFromEntities` (≤ 25 entities): the failed entities with their messages.
-pub(crate) async fn disassociate_personas(
-    s: &Session<'_>,
-    index_id: &str,
-    experience_id: &str,
-    entity_ids: &[String],
-) -> Result<Answer<Vec<(String, String)>>, CallFailure> {
-    let answer = s
-        .call(Api::Kendra, "DisassociatePersonasFromEntities", || {
-            s.clients
-                .kendra
-                .disassociate_personas_from_entities()
-                .index_id(index_id)
-                .id(experience_id)
-                .set_entity_ids(Some(entity_ids.to_vec()))
-                .send()
-        })
-        .await?;
-    let failed = answer
-        .value
-        .failed_entity_list()
-        .iter()
-        .map(|f| {
-            (f.entity_id().unwrap_or_default().to_owned(), f.error_message().unwrap_or("no ErrorMessage").to_owned())
-        })
-        .collect();
-    Ok(Answer { value: failed, request_id: answer.request_id, attempts: answer.attempts })
-}
-
 /// How far one `DeletePrincipalMapping` got, from the mapping's action history.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum DeletionProgress {
+enum DeletionProgress {
     /// DELETED, or the mapping is gone altogether.
     Done,
     /// FAILED, with Kendra's `FailureReason`.
@@ -160,7 +168,7 @@ pub(crate) enum DeletionProgress {
 
 /// Kendra accepts a delete with 200 and finishes it later: the action with our `OrderingId`
 /// goes DELETING → DELETED, or FAILED. Only DELETED is a removal.
-pub(crate) fn deletion_progress(summaries: &[GroupOrderingIdSummary], ordering_id: i64) -> DeletionProgress {
+fn deletion_progress(summaries: &[GroupOrderingIdSummary], ordering_id: i64) -> DeletionProgress {
     let ours = summaries
         .iter()
         .filter(|x| x.ordering_id() == Some(ordering_id))
@@ -181,7 +189,7 @@ pub(crate) fn deletion_progress(summaries: &[GroupOrderingIdSummary], ordering_i
 }
 
 /// The progress of our delete; a mapping Kendra no longer knows is done.
-pub(crate) async fn group_mapping_deletion(
+async fn group_mapping_deletion(
     s: &Session<'_>,
     index_id: &str,
     data_source_id: Option<&str>,
@@ -194,7 +202,7 @@ pub(crate) async fn group_mapping_deletion(
     })
 }
 
-pub(crate) async fn delete_group_mapping(
+async fn delete_group_mapping(
     s: &Session<'_>,
     index_id: &str,
     data_source_id: Option<&str>,
@@ -202,7 +210,7 @@ pub(crate) async fn delete_group_mapping(
     ordering_id: i64,
 ) -> Result<Answer<()>, CallFailure> {
     let a = s
-        .call(Api::Kendra, "DeletePrincipalMapping", || {
+        .call(Service::Kendra, "DeletePrincipalMapping", || {
             s.clients
                 .kendra
                 .delete_principal_mapping()
@@ -214,6 +222,81 @@ pub(crate) async fn delete_group_mapping(
         })
         .await?;
     Ok(Answer { value: (), request_id: a.request_id, attempts: a.attempts })
+}
+
+async fn remove_one(s: &Session<'_>, a: &Action, presence: &Presence) -> Vec<Outcome> {
+    let (
+        Some(item),
+        ApiRequest::DeletePrincipalMapping(DeletePrincipalMapping { index_id, data_source_id, group_id, ordering_id }),
+    ) = (a.items.first(), &a.request)
+    else {
+        return Vec::new(); // check_action guarantees both
+    };
+    let result = match presence.of(&item.grant) {
+        Ok(false) => return vec![outcome(a, item, &CallInfo::NONE, OutcomeResult::AlreadyRemoved)],
+        Err(f) => return vec![outcome(a, item, &CallInfo::NONE, reread_failed(f))],
+        Ok(true) => match presence.latest_ordering_id(&item.grant) {
+            // Kendra ignores a delete older than the latest action, and the design promises that
+            // a mapping PUT after the plan was made is never overridden by it.
+            Some(latest) if latest > *ordering_id => {
+                return vec![outcome(
+                    a,
+                    item,
+                    &CallInfo::NONE,
+                    failed(format!(
+                        "not removed: the mapping was changed after this plan was made (its latest OrderingId {latest} is newer than the plan's {ordering_id}); make a new plan"
+                    )),
+                )];
+            }
+            _ => delete_group_mapping(s, index_id, data_source_id.as_deref(), group_id, *ordering_id).await,
+        },
+    };
+    let o = match result {
+        Ok(answer) => {
+            let call = CallInfo { request_id: answer.request_id, deletion_request_id: None, attempts: answer.attempts };
+            let result = follow_mapping_deletion(s, index_id, data_source_id.as_deref(), group_id, *ordering_id).await;
+            outcome(a, item, &call, result)
+        }
+        Err(f) if f.kind == FailureKind::NotFound => {
+            outcome(a, item, &CallInfo::of_failure(&f), OutcomeResult::AlreadyRemoved)
+        }
+        Err(f) => outcome(a, item, &CallInfo::of_failure(&f), failed(f.to_string())),
+    };
+    vec![o]
+}
+
+/// Kendra answers a delete with 200 and finishes it later (DELETING → DELETED, or FAILED), so
+/// "removed" is only said once the mapping's history shows our `OrderingId` DELETED, polled like
+/// Identity Center deletions and bounded by the same timeout.
+async fn follow_mapping_deletion(
+    s: &Session<'_>,
+    index_id: &str,
+    data_source_id: Option<&str>,
+    group_id: &str,
+    ordering_id: i64,
+) -> OutcomeResult {
+    let deadline = Instant::now() + s.limits.deletion_timeout;
+    loop {
+        match group_mapping_deletion(s, index_id, data_source_id, group_id, ordering_id).await {
+            Ok(DeletionProgress::Done) => return OutcomeResult::Removed,
+            Ok(DeletionProgress::Failed(reason)) => {
+                return failed(format!("Kendra accepted the deletion but it ended FAILED: {reason}"));
+            }
+            Ok(DeletionProgress::Pending) => {}
+            Err(f) => {
+                return failed(format!(
+                    "the deletion was accepted, but its result could not be read ({f}); run plan again to see whether the mapping is gone"
+                ));
+            }
+        }
+        if Instant::now() >= deadline {
+            return failed(format!(
+                "the deletion was accepted but is still DELETING after {}s; run plan again later to confirm it",
+                s.limits.deletion_timeout.as_secs()
+            ));
+        }
+        tokio::time::sleep(s.limits.poll_interval).await;
+    }
 }
 
 #[cfg(test)]

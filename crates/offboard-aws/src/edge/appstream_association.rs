@@ -1,0 +1,248 @@
+//! AppStream 2.0 user–stack associations: observed with `DescribeUserStackAssociations` per
+//! user, removed with `BatchDisassociateUserStack` (≤ 25 per call, per-item failures in
+//! `errors`). The SDK speaks rpcv2Cbor to AppStream.
+
+use super::batch::{self, BatchEdge, Sent, Unsure};
+use super::{AccessEdge, Presence, Subject, Where, presence_by_read};
+use crate::apply::{CallInfo, Journal, failed, outcome};
+use crate::call::{Answer, Session, bounded};
+use crate::error::{AwsError, CallFailure};
+use crate::paginate::Retry;
+use crate::retry::Backoff;
+use aws_sdk_appstream::types::{AuthenticationType, UserStackAssociation, UserStackAssociationErrorCode};
+use offboard_core::edge::Edge;
+use offboard_core::grant::{AppstreamAssociation, Grant};
+use offboard_core::outcome::OutcomeResult;
+use offboard_core::plan::{Action, ActionItem};
+use offboard_core::policy::StackSelection;
+use offboard_core::principal::PrincipalKind;
+use offboard_models::Service;
+use std::collections::BTreeSet;
+
+/// One association to remove: the grant's own data.
+type Association = AppstreamAssociation;
+
+impl AccessEdge for AppstreamAssociation {
+    /// Listing by user rather than by stack means a `"*"` stack selection needs no
+    /// `DescribeStacks` at all: the associations name their stacks.
+    async fn observe(
+        s: &Session<'_>,
+        at: Where<'_>,
+        subjects: &[Subject<'_>],
+    ) -> Result<Vec<BTreeSet<Grant>>, AwsError> {
+        let Some(app) = &at.config.appstream else { return Ok(vec![BTreeSet::new(); subjects.len()]) };
+        let reads = subjects
+            .iter()
+            .map(|sub| async move {
+                // Users only, and only once their user name is known.
+                match (sub.leaver.principal.kind, sub.name) {
+                    (PrincipalKind::User, Some(user_name)) => {
+                        associations_of(s, user_name, &app.authentication_type).await
+                    }
+                    _ => Ok(BTreeSet::new()),
+                }
+            })
+            .collect();
+        let found: Vec<BTreeSet<Grant>> =
+            bounded(reads, s.limits.concurrency).await.into_iter().collect::<Result<_, _>>()?;
+        Ok(found
+            .into_iter()
+            .map(|grants| {
+                grants
+                    .into_iter()
+                    .filter(|g| match (&app.stacks, AppstreamAssociation::of(g)) {
+                        (StackSelection::Named(names), Some(a)) => names.contains(&a.stack_name),
+                        _ => true,
+                    })
+                    .collect()
+            })
+            .collect())
+    }
+
+    /// One listing per (user, authentication type).
+    async fn presence(s: &Session<'_>, _instance_arn: Option<&str>, grants: &[&Self]) -> Presence {
+        presence_by_read(
+            s,
+            grants,
+            |g| (g.user_name.clone(), g.authentication_type.clone()),
+            |(user_name, auth), members| async move { (members, associations_of(s, &user_name, &auth).await) },
+        )
+        .await
+    }
+
+    async fn remove(s: &Session<'_>, actions: &[&Action], presence: &Presence, journal: &mut Journal<'_>) {
+        batch::remove::<Self>(s, actions, presence, journal).await
+    }
+}
+
+impl BatchEdge for AppstreamAssociation {
+    async fn send<'i>(s: &Session<'_>, a: &Action, pending: &[&'i ActionItem]) -> Sent<'i> {
+        disassociate_pending(s, a, pending).await
+    }
+}
+
+/// Every stack association of one user (all pages of `DescribeUserStackAssociations` by
+/// `UserName` + `AuthenticationType`).
+async fn associations_of(
+    s: &Session<'_>,
+    user_name: &str,
+    authentication_type: &str,
+) -> Result<BTreeSet<Grant>, CallFailure> {
+    let auth = AuthenticationType::from(authentication_type);
+    let rows = s
+        .pages(
+            Service::AppStream,
+            "DescribeUserStackAssociations",
+            Retry::Yes,
+            |token| {
+                s.clients
+                    .appstream
+                    .describe_user_stack_associations()
+                    .user_name(user_name)
+                    .authentication_type(auth.clone())
+                    .set_next_token(token)
+                    .send()
+            },
+            |page| (page.user_stack_associations.unwrap_or_default(), page.next_token),
+        )
+        .await?;
+    // Keep only what was asked for: an endpoint that ignores the filter must not make another
+    // user's association look like this one's.
+    Ok(rows
+        .iter()
+        .filter(|a| a.user_name() == Some(user_name) && a.authentication_type() == Some(&auth))
+        .filter_map(|a| {
+            Some(Grant::AppstreamAssociation(AppstreamAssociation {
+                stack_name: a.stack_name()?.to_owned(),
+                user_name: user_name.to_owned(),
+                authentication_type: authentication_type.to_owned(),
+            }))
+        })
+        .collect())
+}
+
+/// A per-item failure of `BatchDisassociateUserStack`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct ItemError {
+    pub association: Option<Association>,
+    pub code: Option<String>,
+    pub message: String,
+}
+
+impl ItemError {
+    /// `INTERNAL_ERROR` is AppStream's transient per-item failure: worth another try.
+    fn is_transient(&self) -> bool {
+        self.code.as_deref() == Some(UserStackAssociationErrorCode::InternalError.as_str())
+    }
+}
+
+/// `BatchDisassociateUserStack` (≤ 25 items): the per-item failures (`errors`); an item not
+/// listed there was disassociated.
+async fn disassociate(s: &Session<'_>, items: &[Association]) -> Result<Answer<Vec<ItemError>>, CallFailure> {
+    let assoc: Vec<UserStackAssociation> = items
+        .iter()
+        .map(|a| {
+            UserStackAssociation::builder()
+                .stack_name(&a.stack_name)
+                .user_name(&a.user_name)
+                .authentication_type(AuthenticationType::from(a.authentication_type.as_str()))
+                .build()
+        })
+        .collect();
+    let answer = s
+        .call(Service::AppStream, "BatchDisassociateUserStack", || {
+            s.clients.appstream.batch_disassociate_user_stack().set_user_stack_associations(Some(assoc.clone())).send()
+        })
+        .await?;
+    let errors = answer
+        .value
+        .errors()
+        .iter()
+        .map(|e| ItemError {
+            association: e.user_stack_association().and_then(|a| {
+                Some(Association {
+                    stack_name: a.stack_name()?.to_owned(),
+                    user_name: a.user_name()?.to_owned(),
+                    authentication_type: a.authentication_type()?.as_str().to_owned(),
+                })
+            }),
+            code: e.error_code().map(|c| c.as_str().to_owned()),
+            message: e.error_message().unwrap_or("no ErrorMessage").to_owned(),
+        })
+        .collect();
+    Ok(Answer { value: errors, request_id: answer.request_id, attempts: answer.attempts })
+}
+
+/// `BatchDisassociateUserStack` for the pending items. Items failing with AppStream's transient
+/// `INTERNAL_ERROR` are sent again (alone) within the retry budget.
+async fn disassociate_pending<'i>(s: &Session<'_>, a: &Action, pending: &[&'i ActionItem]) -> Sent<'i> {
+    let mut outs = Vec::new();
+    let mut backoff = Backoff::new(&s.limits.retry);
+    let mut call = CallInfo::NONE;
+    let mut unsure = Vec::new();
+    let mut todo: Vec<&ActionItem> = pending.to_vec();
+    loop {
+        backoff.attempt();
+        let assoc: Vec<Association> = todo.iter().filter_map(|i| AppstreamAssociation::of(&i.grant)).cloned().collect();
+        let answer = match disassociate(s, &assoc).await {
+            Ok(a) => a,
+            Err(f) => {
+                call = CallInfo { attempts: call.attempts + f.attempts, ..CallInfo::of_failure(&f) };
+                for item in todo {
+                    outs.push(outcome(a, item, &call, failed(f.to_string())));
+                }
+                return Sent { call, settled: outs, unsure };
+            }
+        };
+        call = CallInfo {
+            request_id: answer.request_id,
+            deletion_request_id: None,
+            attempts: call.attempts + answer.attempts,
+        };
+        let errors = answer.value;
+        let unattributed: Vec<&ItemError> = errors.iter().filter(|e| e.association.is_none()).collect();
+        let mut transient = Vec::new();
+        for item in todo {
+            let assoc = AppstreamAssociation::of(&item.grant);
+            match errors.iter().find(|e| e.association.is_some() && e.association.as_ref() == assoc) {
+                Some(e) if e.is_transient() => transient.push((item, e)),
+                Some(e) => unsure.push(Unsure {
+                    item,
+                    error: format!("AppStream: {}: {}", e.code.as_deref().unwrap_or("error"), e.message),
+                    if_absent: OutcomeResult::AlreadyRemoved,
+                }),
+                // Not listed as failed, but AWS listed a failure it did not attribute: only a
+                // re-read can tell whether this item was the one.
+                None if !unattributed.is_empty() => unsure.push(Unsure {
+                    item,
+                    error: format!("AppStream reported a failure without naming the item: {}", unattributed[0].message),
+                    if_absent: OutcomeResult::Removed,
+                }),
+                None => outs.push(outcome(a, item, &call, OutcomeResult::Removed)),
+            }
+        }
+        if transient.is_empty() {
+            return Sent { call, settled: outs, unsure };
+        }
+        match backoff.next_delay(rand::random::<f64>()) {
+            Some(delay) => {
+                tokio::time::sleep(delay).await;
+                todo = transient.into_iter().map(|(i, _)| i).collect();
+            }
+            None => {
+                for (item, e) in transient {
+                    unsure.push(Unsure {
+                        item,
+                        error: format!(
+                            "AppStream: {}: {} (retries exhausted)",
+                            e.code.as_deref().unwrap_or("error"),
+                            e.message
+                        ),
+                        if_absent: OutcomeResult::AlreadyRemoved,
+                    });
+                }
+                return Sent { call, settled: outs, unsure };
+            }
+        }
+    }
+}

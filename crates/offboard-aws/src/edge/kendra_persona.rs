@@ -1,0 +1,213 @@
+//! Kendra experience personas: observed with `ListEntityPersonas` once per configured
+//! experience (shared by every leaver), removed with `DisassociatePersonasFromEntities` (≤ 25
+//! entities per call, per-entity failures in `FailedEntityList`).
+
+use super::batch::{self, BatchEdge, Sent, Unsure};
+use super::{AccessEdge, Presence, Subject, Where, presence_by_read};
+use crate::apply::{CallInfo, Journal, failed, outcome};
+use crate::call::{Answer, Session, bounded};
+use crate::error::{AwsError, CallFailure, FailureKind};
+use crate::paginate::Retry;
+use aws_sdk_kendra::types::Persona as SdkPersona;
+use offboard_core::edge::Edge;
+use offboard_core::edge::kendra_persona::DisassociatePersonasFromEntities;
+use offboard_core::grant::{Grant, KendraPersona, Persona};
+use offboard_core::outcome::OutcomeResult;
+use offboard_core::plan::{Action, ActionItem, ApiRequest};
+use offboard_models::Service;
+use std::collections::{BTreeMap, BTreeSet};
+
+impl AccessEdge for KendraPersona {
+    async fn observe(
+        s: &Session<'_>,
+        at: Where<'_>,
+        subjects: &[Subject<'_>],
+    ) -> Result<Vec<BTreeSet<Grant>>, AwsError> {
+        let Some(k) = &at.config.kendra else { return Ok(vec![BTreeSet::new(); subjects.len()]) };
+        let experiences: Vec<(&str, &str)> =
+            k.indexes.iter().flat_map(|i| i.experiences.iter().map(move |e| (i.id.as_str(), e.as_str()))).collect();
+        let reads = experiences.iter().map(|(index, exp)| experience_personas(s, index, exp)).collect();
+        let listed: Vec<BTreeMap<String, Persona>> =
+            bounded(reads, s.limits.concurrency).await.into_iter().collect::<Result<_, _>>()?;
+        Ok(subjects
+            .iter()
+            .map(|sub| {
+                experiences
+                    .iter()
+                    .zip(&listed)
+                    .filter_map(|((index, exp), personas)| {
+                        personas.get(sub.id).map(|persona| {
+                            Grant::KendraPersona(KendraPersona {
+                                index_id: (*index).to_owned(),
+                                experience_id: (*exp).to_owned(),
+                                entity_id: sub.id.to_owned(),
+                                persona: *persona,
+                            })
+                        })
+                    })
+                    .collect()
+            })
+            .collect())
+    }
+
+    /// One listing per experience. Present whatever the persona now is: the removal call takes
+    /// entity ids only.
+    async fn presence(s: &Session<'_>, _instance_arn: Option<&str>, grants: &[&Self]) -> Presence {
+        presence_by_read(
+            s,
+            grants,
+            |g| (g.index_id.clone(), g.experience_id.clone()),
+            |(index_id, experience_id), members| async move {
+                let read = match personas(s, &index_id, &experience_id).await {
+                    Ok(listed) => Ok(members
+                        .iter()
+                        .filter(|g| listed.contains_key(&g.entity_id))
+                        .map(|g| Grant::KendraPersona((*g).clone()))
+                        .collect()),
+                    // The experience itself is gone: so are its personas.
+                    Err(f) if f.kind == FailureKind::NotFound => Ok(BTreeSet::new()),
+                    Err(f) => Err(f),
+                };
+                (members, read)
+            },
+        )
+        .await
+    }
+
+    async fn remove(s: &Session<'_>, actions: &[&Action], presence: &Presence, journal: &mut Journal<'_>) {
+        batch::remove::<Self>(s, actions, presence, journal).await
+    }
+}
+
+impl BatchEdge for KendraPersona {
+    async fn send<'i>(s: &Session<'_>, a: &Action, pending: &[&'i ActionItem]) -> Sent<'i> {
+        disassociate_pending(s, a, pending).await
+    }
+}
+
+/// The personas of a configured experience; a missing experience is a configuration error.
+async fn experience_personas(s: &Session<'_>, index: &str, exp: &str) -> Result<BTreeMap<String, Persona>, AwsError> {
+    match personas(s, index, exp).await {
+        Ok(p) => Ok(p),
+        Err(f) if f.kind == FailureKind::NotFound => Err(AwsError::ExperienceNotFound {
+            index_id: index.to_owned(),
+            experience_id: exp.to_owned(),
+            detail: f.to_string(),
+        }),
+        Err(f) => Err(AwsError::Call(f)),
+    }
+}
+
+/// Every (entity id → persona) of one experience: all pages of `ListEntityPersonas`.
+async fn personas(
+    s: &Session<'_>,
+    index_id: &str,
+    experience_id: &str,
+) -> Result<BTreeMap<String, Persona>, CallFailure> {
+    let rows = s
+        .pages(
+            Service::Kendra,
+            "ListEntityPersonas",
+            Retry::Yes,
+            |token| {
+                s.clients
+                    .kendra
+                    .list_entity_personas()
+                    .index_id(index_id)
+                    .id(experience_id)
+                    .set_next_token(token)
+                    .send()
+            },
+            |page| (page.summary_items.unwrap_or_default(), page.next_token),
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .filter_map(|p| {
+            // A persona this SDK does not know is still an association; VIEWER is the lesser
+            // claim and the removal call does not depend on it.
+            let persona = match p.persona() {
+                Some(SdkPersona::Owner) => Persona::Owner,
+                _ => Persona::Viewer,
+            };
+            Some((p.entity_id()?.to_owned(), persona))
+        })
+        .collect())
+}
+
+/// `DisassociatePersonasFromEntities` (≤ 25 entities): the failed entities with their messages.
+async fn disassociate_personas(
+    s: &Session<'_>,
+    index_id: &str,
+    experience_id: &str,
+    entity_ids: &[String],
+) -> Result<Answer<Vec<(String, String)>>, CallFailure> {
+    let answer = s
+        .call(Service::Kendra, "DisassociatePersonasFromEntities", || {
+            s.clients
+                .kendra
+                .disassociate_personas_from_entities()
+                .index_id(index_id)
+                .id(experience_id)
+                .set_entity_ids(Some(entity_ids.to_vec()))
+                .send()
+        })
+        .await?;
+    let failed = answer
+        .value
+        .failed_entity_list()
+        .iter()
+        .map(|f| {
+            (f.entity_id().unwrap_or_default().to_owned(), f.error_message().unwrap_or("no ErrorMessage").to_owned())
+        })
+        .collect();
+    Ok(Answer { value: failed, request_id: answer.request_id, attempts: answer.attempts })
+}
+
+/// `DisassociatePersonasFromEntities` for the pending items.
+async fn disassociate_pending<'i>(s: &Session<'_>, a: &Action, pending: &[&'i ActionItem]) -> Sent<'i> {
+    let mut outs = Vec::new();
+    let ApiRequest::DisassociatePersonasFromEntities(DisassociatePersonasFromEntities {
+        id: experience_id,
+        index_id,
+        ..
+    }) = &a.request
+    else {
+        // check_action guarantees the request of a persona action; anything else is not sent.
+        return Sent { call: CallInfo::NONE, settled: outs, unsure: Vec::new() };
+    };
+    let entity_of = |item: &ActionItem| KendraPersona::of(&item.grant).map(|g| g.entity_id.clone()).unwrap_or_default();
+    let ids: Vec<String> = pending.iter().map(|i| entity_of(i)).collect();
+    let mut unsure = Vec::new();
+    match disassociate_personas(s, index_id, experience_id, &ids).await {
+        Ok(answer) => {
+            let call = CallInfo { request_id: answer.request_id, deletion_request_id: None, attempts: answer.attempts };
+            for item in pending {
+                match answer.value.iter().find(|(id, _)| *id == entity_of(item)) {
+                    Some((_, message)) => unsure.push(Unsure {
+                        item,
+                        error: format!("Kendra: {message}"),
+                        if_absent: OutcomeResult::AlreadyRemoved,
+                    }),
+                    None => outs.push(outcome(a, item, &call, OutcomeResult::Removed)),
+                }
+            }
+            Sent { call, settled: outs, unsure }
+        }
+        // The experience (or index) is gone: a re-read tells whether the personas went with it.
+        Err(f) if f.kind == FailureKind::NotFound => {
+            let call = CallInfo::of_failure(&f);
+            for item in pending {
+                unsure.push(Unsure { item, error: f.to_string(), if_absent: OutcomeResult::AlreadyRemoved });
+            }
+            Sent { call, settled: outs, unsure }
+        }
+        Err(f) => {
+            let call = CallInfo::of_failure(&f);
+            for item in pending {
+                outs.push(outcome(a, item, &call, failed(f.to_string())));
+            }
+            Sent { call, settled: outs, unsure }
+        }
+    }
+}

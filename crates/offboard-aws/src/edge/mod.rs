@@ -1,0 +1,186 @@
+//! Access edges, the adapter's half: one module per kind of access, each implementing
+//! [`AccessEdge`] for the core's edge type (`offboard_core::edge`): how to observe it in AWS for
+//! a plan, how to re-read whether it is still there right before acting, and how to remove it.
+//!
+//! Dispatch over the edges uses the core's exhaustive `for_phase!`, so a new edge that has no
+//! adapter module fails to compile here.
+
+mod appstream_association;
+mod batch;
+mod kendra_group_mapping;
+mod kendra_persona;
+mod sso_assignment;
+
+use crate::apply::Journal;
+use crate::call::{Session, bounded};
+use crate::error::{AwsError, CallFailure};
+use offboard_core::edge::{Edge, Phase};
+use offboard_core::for_phase;
+use offboard_core::grant::Grant;
+use offboard_core::plan::Action;
+use offboard_core::policy::{Config, Leaver};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// A declared leaver found in the Identity Store, whose scope covers the edge being observed.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Subject<'a> {
+    pub leaver: &'a Leaver,
+    /// Identity Store id.
+    pub id: &'a str,
+    /// userName / displayName, when known.
+    pub name: Option<&'a str>,
+}
+
+/// Where to look: the environment config and the Identity Center instance.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Where<'a> {
+    pub config: &'a Config,
+    pub instance_arn: Option<&'a str>,
+}
+
+/// What the adapter does with one kind of access.
+pub(crate) trait AccessEdge: Edge + Ord + Clone + Into<Grant> {
+    /// The grants of each subject (same order as `subjects`), for `plan`. Reads that several
+    /// subjects share are made once.
+    async fn observe(
+        s: &Session<'_>,
+        at: Where<'_>,
+        subjects: &[Subject<'_>],
+    ) -> Result<Vec<BTreeSet<Grant>>, AwsError>;
+
+    /// Which of `grants` are present right now, with as few reads as possible. A grant whose
+    /// read failed is unknown, with the failure: never guessed present or absent.
+    async fn presence(s: &Session<'_>, instance_arn: Option<&str>, grants: &[&Self]) -> Presence;
+
+    /// Carry out this phase's actions (each already checked against its items), re-reading
+    /// nothing: `presence` was read right before. Every item gets one outcome in `journal`.
+    async fn remove(s: &Session<'_>, actions: &[&Action], presence: &Presence, journal: &mut Journal<'_>);
+}
+
+/// Which grants are present right now. A grant whose read failed is in `unknown` with the
+/// failure.
+#[derive(Debug, Default)]
+pub(crate) struct Presence {
+    present: BTreeSet<Grant>,
+    unknown: HashMap<Grant, CallFailure>,
+    /// Group mappings: the highest effective `OrderingId` seen.
+    latest_ordering_id: HashMap<Grant, i64>,
+}
+
+impl Presence {
+    pub(crate) fn of(&self, g: &Grant) -> Result<bool, &CallFailure> {
+        match self.unknown.get(g) {
+            Some(f) => Err(f),
+            None => Ok(self.present.contains(g)),
+        }
+    }
+
+    pub(crate) fn latest_ordering_id(&self, g: &Grant) -> Option<i64> {
+        self.latest_ordering_id.get(g).copied()
+    }
+
+    pub(crate) fn present(&self) -> &BTreeSet<Grant> {
+        &self.present
+    }
+
+    /// Record one read's answer for the grants it covers: `found` are the present ones.
+    pub(crate) fn record<E: AccessEdge>(&mut self, members: &[&E], read: Result<BTreeSet<Grant>, CallFailure>) {
+        match read {
+            Ok(found) => {
+                for g in members {
+                    let g: Grant = (*g).clone().into();
+                    if found.contains(&g) {
+                        self.present.insert(g);
+                    }
+                }
+            }
+            Err(f) => {
+                for g in members {
+                    self.unknown.insert((*g).clone().into(), f.clone());
+                }
+            }
+        }
+    }
+
+    pub(crate) fn set_latest_ordering_id(&mut self, g: Grant, id: i64) {
+        self.latest_ordering_id.insert(g, id);
+    }
+
+    fn merge(&mut self, other: Presence) {
+        self.present.extend(other.present);
+        self.unknown.extend(other.unknown);
+        self.latest_ordering_id.extend(other.latest_ordering_id);
+    }
+}
+
+/// Group `grants` by the read that answers for them, run the reads (bounded), and record them.
+/// `read_of` names the read; `run` performs one and returns the present grants of its group.
+pub(crate) async fn presence_by_read<'g, E, K, Fut>(
+    s: &Session<'_>,
+    grants: &[&'g E],
+    read_of: impl Fn(&E) -> K,
+    run: impl Fn(K, Vec<&'g E>) -> Fut,
+) -> Presence
+where
+    E: AccessEdge,
+    K: Ord + Clone,
+    Fut: std::future::Future<Output = (Vec<&'g E>, Result<BTreeSet<Grant>, CallFailure>)>,
+{
+    let mut groups: BTreeMap<K, Vec<&'g E>> = BTreeMap::new();
+    for g in grants {
+        groups.entry(read_of(g)).or_default().push(*g);
+    }
+    let reads: Vec<Fut> = groups.into_iter().map(|(k, members)| run(k, members)).collect();
+    let mut p = Presence::default();
+    for (members, r) in bounded(reads, s.limits.concurrency).await {
+        p.record(&members, r);
+    }
+    p
+}
+
+/// The grants of every subject, edge by edge, in the order of `subjects`. `in_scope(subject,
+/// phase)` says whether the subject's scope covers the edge.
+pub(crate) async fn observe(
+    s: &Session<'_>,
+    at: Where<'_>,
+    subjects: &[Subject<'_>],
+    in_scope: impl Fn(&Subject<'_>, Phase) -> bool,
+) -> Result<Vec<BTreeSet<Grant>>, AwsError> {
+    let mut out: Vec<BTreeSet<Grant>> = vec![BTreeSet::new(); subjects.len()];
+    for phase in Phase::ALL {
+        let (index, chosen): (Vec<usize>, Vec<Subject<'_>>) =
+            subjects.iter().enumerate().filter(|(_, sub)| in_scope(sub, phase)).map(|(i, sub)| (i, *sub)).unzip();
+        if chosen.is_empty() {
+            continue;
+        }
+        let found = for_phase!(phase, E => <E as AccessEdge>::observe(s, at, &chosen).await)?;
+        for (i, grants) in index.into_iter().zip(found) {
+            out[i].extend(grants);
+        }
+    }
+    Ok(out)
+}
+
+/// Which of `grants` (of any edges) are present right now.
+pub(crate) async fn presence(s: &Session<'_>, instance_arn: Option<&str>, grants: &[&Grant]) -> Presence {
+    let mut p = Presence::default();
+    for phase in Phase::ALL {
+        let part = for_phase!(phase, E => {
+            let mine: Vec<&E> = grants.iter().filter_map(|g| E::of(g)).collect();
+            if mine.is_empty() { Presence::default() } else { E::presence(s, instance_arn, &mine).await }
+        });
+        p.merge(part);
+    }
+    p
+}
+
+/// Carry out one phase's actions.
+pub(crate) async fn remove(
+    s: &Session<'_>,
+    phase: Phase,
+    actions: &[&Action],
+    presence: &Presence,
+    journal: &mut Journal<'_>,
+) {
+    for_phase!(phase, E => <E as AccessEdge>::remove(s, actions, presence, journal).await)
+}

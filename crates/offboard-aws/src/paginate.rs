@@ -1,0 +1,80 @@
+//! Listings that span pages: one loop for every list call of the adapter.
+//!
+//! Each page is one [`Session::call`] (rate-limited, retried, counted). Paging stops when AWS
+//! sends no `NextToken` (an empty string counts as none: some emulators send `""`). A service
+//! that hands back a token it already gave in this listing would make the loop run forever, so
+//! that is an error naming the operation instead.
+
+use crate::call::Session;
+use crate::error::{CallFailure, FailureKind};
+use aws_sdk_ssoadmin::operation::RequestId;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use offboard_models::Service;
+use std::collections::HashSet;
+use std::future::Future;
+
+/// Whether each page is retried on a retryable failure, or tried once (for listings that are
+/// repeated anyway, like polls, whose caller has its own fallback).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Retry {
+    Yes,
+    Once,
+}
+
+impl Session<'_> {
+    /// Every item of a listing. `send(token)` sends one page request; `split(page)` takes the
+    /// page's items and its `NextToken`.
+    pub(crate) async fn pages<T, E, I, F, Fut>(
+        &self,
+        service: Service,
+        operation: &'static str,
+        retry: Retry,
+        mut send: F,
+        mut split: impl FnMut(T) -> (Vec<I>, Option<String>),
+    ) -> Result<Vec<I>, CallFailure>
+    where
+        F: FnMut(Option<String>) -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        T: RequestId,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let mut items = Vec::new();
+        let mut token: Option<String> = None;
+        let mut seen: HashSet<String> = HashSet::new();
+        loop {
+            let page = match retry {
+                Retry::Yes => self.call(service, operation, || send(token.clone())).await?,
+                Retry::Once => self.call_once(service, operation, || send(token.clone())).await?,
+            };
+            let (page_items, next) = split(page.value);
+            items.extend(page_items);
+            match next.filter(|t| !t.is_empty()) {
+                None => return Ok(items),
+                Some(t) if !seen.insert(t.clone()) => {
+                    return Err(repeated_token(service, operation, &t, page.request_id));
+                }
+                Some(t) => token = Some(t),
+            }
+        }
+    }
+}
+
+fn repeated_token(service: Service, operation: &'static str, token: &str, request_id: Option<String>) -> CallFailure {
+    let shown: String = token.chars().take(40).collect();
+    CallFailure {
+        service: service.iam_prefix(),
+        operation,
+        kind: FailureKind::Other,
+        code: None,
+        message: format!(
+            "the service returned the NextToken `{shown}` a second time in one listing; stopped paging instead of \
+             looping forever (a bug or an inconsistency on the service side: try again later)"
+        ),
+        status: None,
+        request_id,
+        html: false,
+        attempts: 1,
+    }
+}
