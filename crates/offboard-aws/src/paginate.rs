@@ -78,3 +78,68 @@ fn repeated_token(service: Service, operation: &'static str, token: &str, reques
         attempts: 1,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clients::Clients;
+    use crate::limits::Limits;
+    use aws_sdk_ssoadmin::operation::list_instances::{ListInstancesError, ListInstancesOutput};
+    use aws_sdk_ssoadmin::types::InstanceMetadata;
+    use std::cell::RefCell;
+
+    /// A fake `ListInstances` that answers from a script of (instance names, next token) pages
+    /// and records the token each request carried.
+    async fn list(script: &[(&[&str], Option<&str>)]) -> (Result<Vec<String>, CallFailure>, Vec<Option<String>>) {
+        let clients = Clients::from_sdk_config(&aws_config::SdkConfig::builder().build());
+        let limits = Limits { tps: crate::ratelimit::Tps::unlimited(), ..Limits::default() };
+        let s = Session::new(&clients, &limits);
+        let asked: RefCell<Vec<Option<String>>> = RefCell::new(Vec::new());
+        let result = s
+            .pages(
+                Service::SsoAdmin,
+                "ListInstances",
+                Retry::Yes,
+                |token| {
+                    let n = asked.borrow().len();
+                    asked.borrow_mut().push(token);
+                    let (names, next) = script[n.min(script.len() - 1)];
+                    let page = ListInstancesOutput::builder()
+                        .set_instances(Some(
+                            names.iter().map(|n| InstanceMetadata::builder().name(*n).build()).collect(),
+                        ))
+                        .set_next_token(next.map(str::to_owned))
+                        .build();
+                    async move { Ok::<_, aws_smithy_runtime_api::client::result::SdkError<ListInstancesError, HttpResponse>>(page) }
+                },
+                |page| (page.instances.unwrap_or_default(), page.next_token),
+            )
+            .await
+            .map(|rows| rows.iter().filter_map(|i| i.name().map(str::to_owned)).collect());
+        (result, asked.into_inner())
+    }
+
+    #[tokio::test]
+    async fn follows_next_token_until_there_is_none() {
+        let (items, asked) = list(&[(&["a", "b"], Some("t1")), (&["c"], Some("t2")), (&["d"], None)]).await;
+        assert_eq!(items.unwrap(), ["a", "b", "c", "d"]);
+        assert_eq!(asked, [None, Some("t1".to_owned()), Some("t2".to_owned())]);
+    }
+
+    #[tokio::test]
+    async fn an_empty_token_ends_the_listing() {
+        let (items, asked) = list(&[(&["a"], Some(""))]).await;
+        assert_eq!(items.unwrap(), ["a"]);
+        assert_eq!(asked.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_token_handed_back_twice_is_an_error_not_an_endless_loop() {
+        let (items, asked) = list(&[(&["a"], Some("t1")), (&["b"], Some("t2")), (&["c"], Some("t1"))]).await;
+        let err = items.unwrap_err();
+        assert_eq!(err.kind, FailureKind::Other);
+        assert!(err.to_string().contains("sso:ListInstances failed"), "{err}");
+        assert!(err.to_string().contains("NextToken `t1` a second time"), "{err}");
+        assert_eq!(asked.len(), 3, "stopped at the repeat");
+    }
+}
