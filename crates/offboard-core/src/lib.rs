@@ -19,6 +19,7 @@ pub mod outcome;
 pub mod plan;
 pub mod policy;
 pub mod principal;
+pub mod refusal;
 pub mod render;
 pub mod report;
 pub mod state;
