@@ -22,6 +22,7 @@ use offboard_core::edge::check_action;
 use offboard_core::grant::Grant;
 use offboard_core::outcome::{Outcome, OutcomeCounts, OutcomeResult};
 use offboard_core::plan::{Action, ActionItem, ApiRequest, Phase, Plan};
+use offboard_core::refusal::Refusal;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -67,10 +68,8 @@ pub async fn apply(
             match check_action(a) {
                 Ok(()) => actions.push(a),
                 Err(mismatch) => {
-                    let error = format!(
-                        "refused: the request of action {} does not match its items ({mismatch}); the plan file was changed after `offboard plan` wrote it, make a new plan",
-                        a.id
-                    );
+                    let error =
+                        Refusal::RequestMismatch { action_id: a.id.clone(), detail: mismatch.detail }.to_string();
                     for item in &a.items {
                         journal.record(outcome(
                             a,

@@ -110,7 +110,11 @@ mod tests {
                         ))
                         .set_next_token(next.map(str::to_owned))
                         .build();
-                    async move { Ok::<_, aws_smithy_runtime_api::client::result::SdkError<ListInstancesError, HttpResponse>>(page) }
+                    async move {
+                        Ok::<_, aws_smithy_runtime_api::client::result::SdkError<ListInstancesError, HttpResponse>>(
+                            page,
+                        )
+                    }
                 },
                 |page| (page.instances.unwrap_or_default(), page.next_token),
             )

@@ -1,7 +1,8 @@
-//! The command line, as DESIGN.md's CLI contract gives it. Definitions only: behaviour lives in
-//! `commands/`.
+//! The command line (its contract: `docs/architecture.md`, and the README's "Commands" section).
+//! Definitions and value parsers only: behaviour lives in `commands/`.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use offboard_models::{QUOTAS, Quota};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -147,8 +148,8 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub max_in_flight: usize,
     /// Requests per second for a service (repeatable): sso=20, appstream=10, kendra=10.
-    #[arg(long = "tps", value_name = "SERVICE=N")]
-    pub tps: Vec<String>,
+    #[arg(long = "tps", value_name = "SERVICE=N", value_parser = parse_tps)]
+    pub tps: Vec<(Quota, f64)>,
 }
 
 #[derive(Debug, Args)]
@@ -190,19 +191,66 @@ pub struct ManArgs {
     pub out_dir: Option<PathBuf>,
 }
 
-/// `90s`, `30m`, `24h`, `7d`; a bare number is seconds.
+/// The units `--max-plan-age` takes, in every spelling humantime knows for them. humantime also
+/// knows weeks, months and years; they are left out on purpose: its `M` (months) is one shift key
+/// away from `m` (minutes), and its months and years are averages (30.44 and 365.25 days). An
+/// age limit written into a CI file should mean exactly what it says, and `7d` or `90d` always do.
+const DURATION_UNITS: [&str; 18] = [
+    "s", "sec", "secs", "second", "seconds", "m", "min", "mins", "minute", "minutes", "h", "hr", "hrs", "hour",
+    "hours", "d", "day", "days",
+];
+
+/// `90s`, `30m`, `24h`, `7d`, `1h30m`; a bare number is seconds.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let (digits, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
-    let n: u64 = digits.parse().map_err(|_| format!("`{text}` is not a duration: write e.g. 90s, 30m, 24h or 7d"))?;
-    let secs = match unit {
-        "" | "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => return Err(format!("`{text}` has an unknown unit `{unit}`: use s, m, h or d (e.g. 24h)")),
-    };
-    n.checked_mul(secs).map(Duration::from_secs).ok_or_else(|| format!("`{text}` is too long a duration"))
+    let not_a_duration = || format!("`{text}` is not a duration: write e.g. 90s, 30m, 24h or 7d");
+    let unknown_unit = |unit: &str| format!("`{text}` has an unknown unit `{unit}`: use s, m, h or d (e.g. 24h)");
+    let too_long = || format!("`{text}` is too long a duration");
+    // humantime wants a unit after every number; offboard has always read a bare one as seconds.
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        return text.parse().map(Duration::from_secs).map_err(|_| too_long());
+    }
+    if let Some(unit) =
+        text.split(|c: char| !c.is_alphabetic()).find(|unit| !unit.is_empty() && !DURATION_UNITS.contains(unit))
+    {
+        return Err(unknown_unit(unit));
+    }
+    humantime::parse_duration(text).map_err(|err| match err {
+        humantime::DurationError::UnknownUnit { unit, .. } => unknown_unit(&unit),
+        humantime::DurationError::NumberOverflow => too_long(),
+        humantime::DurationError::InvalidCharacter(_)
+        | humantime::DurationError::NumberExpected(_)
+        | humantime::DurationError::Empty => not_a_duration(),
+    })
+}
+
+/// `--tps SERVICE=N`: a key of `offboard_models::QUOTAS` (or one of its aliases) and a rate in
+/// requests per second, a finite number `>= 0` (`0` = no client-side limit).
+pub fn parse_tps(text: &str) -> Result<(Quota, f64), String> {
+    let (key, rate) = text.split_once('=').ok_or_else(|| format!("`{text}` is not SERVICE=N; write e.g. sso=20"))?;
+    let (key, rate) = (key.trim(), rate.trim());
+    let quota = Quota::from_tps_key(key).ok_or_else(|| format!("unknown service `{key}`; use {}", tps_keys()))?;
+    let tps =
+        rate.parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0).ok_or_else(|| {
+            format!("`{rate}` is not a non-negative number of requests per second; write e.g. {key}=20")
+        })?;
+    Ok((quota, tps))
+}
+
+/// The `--tps` keys, from the table: `sso (or identity-center), appstream or kendra`.
+fn tps_keys() -> String {
+    let keys: Vec<String> = QUOTAS
+        .iter()
+        .map(|q| match q.tps_aliases {
+            [] => q.tps_key.to_owned(),
+            aliases => format!("{} (or {})", q.tps_key, aliases.join(", ")),
+        })
+        .collect();
+    match keys.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
 }
 
 #[cfg(test)]
@@ -222,5 +270,65 @@ mod tests {
         assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(604_800)));
         assert!(parse_duration("1w").unwrap_err().contains("unknown unit"));
         assert!(parse_duration("h").unwrap_err().contains("not a duration"));
+    }
+
+    #[test]
+    fn durations_combine_units_and_refuse_ambiguous_ones() {
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration(" 30m "), Ok(Duration::from_secs(1800)));
+        assert_eq!(parse_duration("100000d"), Ok(Duration::from_secs(8_640_000_000)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("2 days"), Ok(Duration::from_secs(172_800)));
+        assert_eq!(parse_duration("1w"), Err("`1w` has an unknown unit `w`: use s, m, h or d (e.g. 24h)".to_owned()));
+        // `M` is months to humantime: refused rather than read as a month when minutes were meant.
+        assert!(parse_duration("30M").unwrap_err().contains("unknown unit `M`"));
+        assert_eq!(parse_duration(""), Err("`` is not a duration: write e.g. 90s, 30m, 24h or 7d".to_owned()));
+        assert!(parse_duration("-5m").unwrap_err().contains("not a duration"));
+        assert!(parse_duration("99999999999999999999").unwrap_err().contains("too long"));
+        assert!(parse_duration("999999999999999999d").unwrap_err().contains("too long"));
+    }
+
+    #[test]
+    fn tps_takes_every_key_of_the_quota_table() {
+        assert_eq!(parse_tps("sso=20"), Ok((Quota::IdentityCenter, 20.0)));
+        assert_eq!(parse_tps("identity-center=5"), Ok((Quota::IdentityCenter, 5.0)));
+        assert_eq!(parse_tps("appstream=0"), Ok((Quota::AppStream, 0.0)), "0 is no limit");
+        assert_eq!(parse_tps("kendra=2.5"), Ok((Quota::Kendra, 2.5)));
+        for q in QUOTAS {
+            assert_eq!(parse_tps(&format!("{}=1", q.tps_key)), Ok((q.quota, 1.0)));
+        }
+    }
+
+    #[test]
+    fn tps_errors_say_what_would_be_right() {
+        assert_eq!(parse_tps("sso"), Err("`sso` is not SERVICE=N; write e.g. sso=20".to_owned()));
+        assert_eq!(
+            parse_tps("s3=5"),
+            Err("unknown service `s3`; use sso (or identity-center), appstream or kendra".to_owned())
+        );
+        assert!(parse_tps("kendra=-1").unwrap_err().contains("`-1` is not a non-negative number"));
+        assert!(parse_tps("kendra=inf").unwrap_err().contains("non-negative"));
+        assert!(parse_tps("kendra=NaN").unwrap_err().contains("non-negative"));
+        assert!(parse_tps("kendra=").unwrap_err().contains("write e.g. kendra=20"));
+    }
+
+    #[test]
+    fn tps_help_names_each_quota_with_its_default() {
+        let mut cli = Cli::command();
+        let help = cli.find_subcommand_mut("apply").unwrap().render_long_help().to_string();
+        for q in QUOTAS {
+            let entry = format!("{}={}", q.tps_key, q.default_tps);
+            assert!(help.contains(&entry), "--tps help should name {entry}:\n{help}");
+        }
+    }
+
+    #[test]
+    fn a_bad_tps_is_an_argument_error() {
+        let err = Cli::try_parse_from(["offboard", "apply", "plan.json", "--tps", "s3=5"]).unwrap_err();
+        assert!(err.to_string().contains("unknown service `s3`"), "{err}");
+        let cli =
+            Cli::try_parse_from(["offboard", "apply", "plan.json", "--tps", "sso=3", "--tps", "kendra=1"]).unwrap();
+        let Command::Apply(args) = cli.command else { panic!("not apply: {cli:?}") };
+        assert_eq!(args.tps, vec![(Quota::IdentityCenter, 3.0), (Quota::Kendra, 1.0)]);
     }
 }

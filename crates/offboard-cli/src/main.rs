@@ -14,7 +14,15 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        // `--help` and `--version` come back as "errors" that go to stdout: they are answers.
+        Err(err) if !err.use_stderr() => {
+            let _ = err.print();
+            return ExitCode::from(exit::OffboardExitCode::SUCCESS);
+        }
+        Err(err) => return exit::report(Err(exit::CliError::Arguments(err))),
+    };
     logging::init(&cli.global);
     let result = commands::run(cli);
     exit::report(result)

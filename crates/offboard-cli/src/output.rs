@@ -2,6 +2,7 @@
 //! Logs never come here: they go to stderr through tracing.
 
 use crate::cli::{ColorChoice, OutputFormat};
+use crate::exit::CliError;
 use anyhow::Context;
 use offboard_core::Plan;
 use offboard_core::drift::RemovalHistory;
@@ -32,10 +33,27 @@ pub fn format(format: OutputFormat) -> Format {
     }
 }
 
-pub fn print_plan(plan: &Plan, fmt: OutputFormat, color: ColorChoice) -> std::io::Result<()> {
+/// The plan in `format`; with a removal history, grants it shows were removed before are marked
+/// "regained since <date>". stdout and the GitHub job summary both render through here, so the
+/// marks can never be on one and missing from the other.
+pub fn render_plan(plan: &Plan, format: Format, options: &RenderOptions, history: Option<&RemovalHistory>) -> String {
+    match history {
+        Some(history) => render::render_with_history(plan, format, options, history),
+        None => render::render(plan, format, options),
+    }
+}
+
+/// Print the plan on stdout (see [`render_plan`]), coloured only as text and only where
+/// `color` allows it.
+pub fn print_plan(
+    plan: &Plan,
+    fmt: OutputFormat,
+    color: ColorChoice,
+    history: Option<&RemovalHistory>,
+) -> std::io::Result<()> {
     let mut options = RenderOptions::default();
     options.text.color = use_color(color) && fmt == OutputFormat::Text;
-    let text = render::render(plan, format(fmt), &options);
+    let text = render_plan(plan, format(fmt), &options, history);
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())?;
     if !text.ends_with('\n') {
@@ -44,36 +62,39 @@ pub fn print_plan(plan: &Plan, fmt: OutputFormat, color: ColorChoice) -> std::io
     out.flush()
 }
 
-pub fn read_plan(path: &Path) -> anyhow::Result<Plan> {
-    let text = std::fs::read_to_string(path).with_context(|| {
-        format!("cannot read the plan file {}: pass a file written by `offboard plan --out`", path.display())
-    })?;
-    Plan::from_json(&text).with_context(|| format!("{} is not a usable plan", path.display()))
+pub fn read_plan(path: &Path) -> Result<Plan, CliError> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| {
+            format!("cannot read the plan file {}: pass a file written by `offboard plan --out`", path.display())
+        })
+        .map_err(CliError::PlanFile)?;
+    Plan::from_json(&text)
+        .with_context(|| format!("{} is not a usable plan", path.display()))
+        .map_err(CliError::PlanFile)
 }
 
 /// Write the plan file atomically (temp file + rename), so a crash never leaves half a plan
 /// that `apply` could mistake for a whole one.
-pub fn write_plan(path: &Path, plan: &Plan) -> anyhow::Result<()> {
+pub fn write_plan(path: &Path, plan: &Plan) -> Result<(), CliError> {
     let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, plan.to_json()).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot move {} to {}", tmp.display(), path.display()))?;
-    Ok(())
+    std::fs::write(&tmp, plan.to_json())
+        .with_context(|| format!("cannot write {}", tmp.display()))
+        .and_then(|()| {
+            std::fs::rename(&tmp, path).with_context(|| format!("cannot move {} to {}", tmp.display(), path.display()))
+        })
+        .map_err(CliError::PlanFile)
 }
 
 /// With `GITHUB_STEP_SUMMARY` set (GitHub Actions), append the Markdown plan to the job summary,
 /// with the same "regained since" marks as stdout when a removal history is given.
-pub fn append_step_summary(plan: &Plan, history: Option<&RemovalHistory>) -> anyhow::Result<()> {
+pub fn append_step_summary(plan: &Plan, history: Option<&RemovalHistory>) -> Result<(), CliError> {
     let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") else { return Ok(()) };
-    let options = RenderOptions::default();
-    let text = match history {
-        Some(history) => offboard_core::render::render_with_history(plan, Format::Markdown, &options, history),
-        None => render::render(plan, Format::Markdown, &options),
-    };
+    let text = render_plan(plan, Format::Markdown, &RenderOptions::default(), history);
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(&path)
-        .with_context(|| format!("cannot open GITHUB_STEP_SUMMARY file {}", Path::new(&path).display()))?;
+        .map_err(CliError::io(format!("cannot open GITHUB_STEP_SUMMARY file {}", Path::new(&path).display())))?;
     file.write_all(text.as_bytes())?;
     file.write_all(b"\n")?;
     Ok(())

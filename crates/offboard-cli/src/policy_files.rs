@@ -130,38 +130,48 @@ fn find_config(cwd: &Path, paths: &[PathBuf]) -> anyhow::Result<PathBuf> {
         }
     }
     bail!(
-        "no {CONFIG_FILE} found (looked for {}); create one (see DESIGN.md, Policy v1) or pass --config FILE",
+        "no {CONFIG_FILE} found (looked for {}); create one (see README.md, Writing policies) or pass --config FILE",
         looked.join(" and ")
     )
 }
 
-/// Collects `*.yaml` / `*.yml` under `dir`, sorted, skipping hidden entries. Symlinked
-/// directories are not followed (a link cycle would never end); symlinked files are read.
+/// Collects `*.yaml` / `*.yml` under `dir`, depth first in file-name order, skipping hidden
+/// entries (and everything under a hidden directory). Symlinked directories are not followed (a
+/// link cycle would never end); symlinked files are read. The paths are `dir` joined with the
+/// path below it, so they stay as the user wrote them.
 fn walk(cwd: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<(String, PathBuf)> = Vec::new();
-    for entry in std::fs::read_dir(cwd.join(dir))? {
-        let entry = entry?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') {
+    let root = cwd.join(dir);
+    // The root itself is never skipped for its name: `.` and `./policies` are what users pass.
+    let entries = walkdir::WalkDir::new(&root)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+    for entry in entries {
+        let entry = entry.map_err(io_error)?;
+        let path = dir.join(entry.path().strip_prefix(&root).unwrap_or(entry.path()));
+        let file_type = entry.file_type();
+        if file_type.is_dir() {
             continue;
         }
-        entries.push((name, dir.join(entry.file_name())));
-    }
-    entries.sort();
-    for (name, path) in entries {
-        let full = cwd.join(&path);
-        let link = std::fs::symlink_metadata(&full)?;
-        if full.is_dir() {
-            if link.file_type().is_symlink() {
-                tracing::warn!(path = %path.display(), "skipping a symlinked directory under the policy paths");
-                continue;
-            }
-            walk(cwd, &path, out)?;
-        } else if name.ends_with(".yaml") || name.ends_with(".yml") {
+        if file_type.is_symlink() && entry.path().is_dir() {
+            tracing::warn!(path = %path.display(), "skipping a symlinked directory under the policy paths");
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy();
+        if name.ends_with(".yaml") || name.ends_with(".yml") {
             out.push(path);
         }
     }
     Ok(())
+}
+
+/// walkdir wraps an I/O error in its own, which names the path; the caller's context already
+/// names the policy directory, so the OS's message is kept as it is. With links not followed
+/// walkdir reports no other kind of error, but one would be kept whole.
+fn io_error(err: walkdir::Error) -> std::io::Error {
+    let text = err.to_string();
+    err.into_io_error().unwrap_or_else(|| std::io::Error::other(text))
 }
 
 /// What identifies a file on disk, to tell whether two paths are the same file. Only compared,
@@ -240,6 +250,39 @@ mod tests {
     }
 
     #[test]
+    fn directories_are_walked_depth_first_in_name_order() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        write(root, "offboard.yaml", CONFIG);
+        for rel in ["p/b.yaml", "p/a/z.yml", "p/a.yaml", "p/a/y/x.yaml", "p/c.txt", "p/.d/hidden.yaml", "p/C.yaml"] {
+            write(root, rel, LEAVER);
+        }
+        let inputs = discover_in(root, None, &[PathBuf::from("./p")]).unwrap();
+        // Byte order of names: `C` before `a`, and the directory `a` before the file `a.yaml`.
+        assert_eq!(leaver_paths(&inputs), vec!["p/C.yaml", "p/a/y/x.yaml", "p/a/z.yml", "p/a.yaml", "p/b.yaml"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinked_files_are_read_and_symlinked_directories_skipped() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        write(root, "offboard.yaml", CONFIG);
+        write(root, "elsewhere/real.yaml", LEAVER);
+        write(root, "p/own.yaml", LEAVER);
+        std::os::unix::fs::symlink(root.join("elsewhere/real.yaml"), root.join("p/linked.yaml")).unwrap();
+        std::os::unix::fs::symlink(root.join("elsewhere"), root.join("p/linked-dir")).unwrap();
+        // A cycle: following it would never end.
+        std::os::unix::fs::symlink(root.join("p"), root.join("p/loop")).unwrap();
+        let inputs = discover_in(root, None, &[PathBuf::from("p")]).unwrap();
+        assert_eq!(leaver_paths(&inputs), vec!["p/linked.yaml", "p/own.yaml"]);
+        // A policy path that is itself a link to a directory is walked: the user named it.
+        std::os::unix::fs::symlink(root.join("p"), root.join("via-link")).unwrap();
+        let inputs = discover_in(root, None, &[PathBuf::from("via-link")]).unwrap();
+        assert_eq!(leaver_paths(&inputs), vec!["via-link/linked.yaml", "via-link/own.yaml"]);
+    }
+
+    #[test]
     fn config_in_the_working_directory_wins_and_dot_is_the_fallback_path() {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path();
@@ -292,7 +335,7 @@ mod tests {
         assert_eq!(
             err,
             "no offboard.yaml found (looked for ./offboard.yaml and policies/offboard.yaml); \
-             create one (see DESIGN.md, Policy v1) or pass --config FILE"
+             create one (see README.md, Writing policies) or pass --config FILE"
         );
         // With `.` as the policy path, ./offboard.yaml is the only place, named once.
         let err = discover_in(root, None, &[PathBuf::from(".")]).unwrap_err().to_string();

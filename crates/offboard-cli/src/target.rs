@@ -3,6 +3,7 @@
 //! with `offboard sandbox serve`), or an embedded sandbox started in this process (`--sandbox`).
 
 use crate::cli::GlobalArgs;
+use crate::exit::CliError;
 use anyhow::Context;
 use offboard_aws::{Clients, ConnectOptions};
 use offboard_sandbox::{Faults, Org, RunningSandbox, Sandbox};
@@ -15,7 +16,7 @@ pub struct Target {
     _sandbox: Option<RunningSandbox>,
 }
 
-pub async fn connect(global: &GlobalArgs) -> anyhow::Result<Target> {
+pub async fn connect(global: &GlobalArgs) -> Result<Target, CliError> {
     let mut options = ConnectOptions {
         endpoint_url: global.endpoint_url.clone(),
         region: global.region.clone(),
@@ -25,8 +26,12 @@ pub async fn connect(global: &GlobalArgs) -> anyhow::Result<Target> {
     let mut sandbox = None;
     if let Some(fixture) = &global.sandbox {
         let org = Org::from_path(fixture)
-            .with_context(|| format!("cannot load the sandbox fixture {}", fixture.display()))?;
-        let running = Sandbox::start(org, Faults::none()).await.context("cannot start the embedded sandbox")?;
+            .with_context(|| format!("cannot load the sandbox fixture {}", fixture.display()))
+            .map_err(CliError::Sandbox)?;
+        let running = Sandbox::start(org, Faults::none())
+            .await
+            .context("cannot start the embedded sandbox")
+            .map_err(CliError::Sandbox)?;
         tracing::info!(url = %running.url(), fixture = %fixture.display(), "embedded sandbox started");
         options.endpoint_url = Some(running.url());
         options.static_credentials = true;
@@ -35,6 +40,6 @@ pub async fn connect(global: &GlobalArgs) -> anyhow::Result<Target> {
         options.region.get_or_insert_with(|| offboard_aws::clients::EMULATOR_REGION.to_owned());
         sandbox = Some(running);
     }
-    let clients = Clients::connect(&options).await.context("cannot set up the AWS clients")?;
+    let clients = Clients::connect(&options).await.map_err(CliError::aws("cannot set up the AWS clients"))?;
     Ok(Target { clients, _sandbox: sandbox })
 }

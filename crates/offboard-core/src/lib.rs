@@ -21,6 +21,7 @@ pub mod plan;
 pub mod planner;
 pub mod policy;
 pub mod principal;
+pub mod refusal;
 pub mod render;
 pub mod report;
 pub mod state;

@@ -7,35 +7,36 @@
 //! was touched is re-read and anything still present is reported.
 
 use crate::cli::{ApplyArgs, GlobalArgs};
-use crate::exit::Outcome;
+use crate::exit::{CliError, Outcome};
 use crate::journal::Journal;
 use crate::output;
 use crate::target;
-use anyhow::{Context, bail};
 use offboard_aws::Limits;
 use offboard_core::Plan;
 use offboard_core::outcome::{Outcome as ActionOutcome, OutcomeResult};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
+use offboard_core::refusal;
 
-pub async fn run(global: &GlobalArgs, args: ApplyArgs) -> anyhow::Result<Outcome> {
-    let limits = limits(&args)?;
+pub async fn run(global: &GlobalArgs, args: ApplyArgs) -> Result<Outcome, CliError> {
+    let limits = limits(&args);
     let target_future = target::connect(global);
     let (plan, max_removals) = if args.auto_approve {
-        let (inputs, policy) = crate::policy_files::load(args.config.as_deref(), &args.args)?;
+        let (inputs, policy) =
+            crate::policy_files::load(args.config.as_deref(), &args.args).map_err(CliError::Policy)?;
         let target = target_future.await?;
         let plan = super::plan::make_plan(&target, &inputs, &policy).await?;
-        output::print_plan(&plan, crate::cli::OutputFormat::Text, global.color)?;
+        output::print_plan(&plan, crate::cli::OutputFormat::Text, global.color, None)?;
         return execute(&target, plan, policy.config.guardrails.max_removals, &args, limits).await;
     } else {
         let [path] = args.args.as_slice() else {
-            bail!(
+            return Err(CliError::Usage(format!(
                 "apply takes exactly one PLAN_FILE (written by `offboard plan --out`), or --auto-approve with policy paths; got {} arguments",
                 args.args.len()
-            );
+            )));
         };
         if args.config.is_some() {
-            bail!("--config goes with --auto-approve; a saved plan records its own config path");
+            return Err(CliError::Usage(
+                "--config goes with --auto-approve; a saved plan records its own config path".to_owned(),
+            ));
         }
         let plan = output::read_plan(path)?;
         let max_removals = check_plan_is_current(&plan, &args)?;
@@ -45,32 +46,17 @@ pub async fn run(global: &GlobalArgs, args: ApplyArgs) -> anyhow::Result<Outcome
     execute(&target, plan, max_removals, &args, limits).await
 }
 
-/// The refusals that make a saved plan safe to run now. Returns the guardrail in force.
-fn check_plan_is_current(plan: &Plan, args: &ApplyArgs) -> anyhow::Result<u32> {
-    let created = OffsetDateTime::parse(&plan.created_at, &Rfc3339)
-        .with_context(|| format!("the plan's created_at `{}` is not an RFC 3339 time", plan.created_at))?;
-    let age = OffsetDateTime::now_utc() - created;
-    let max_age = time::Duration::try_from(args.max_plan_age).unwrap_or(time::Duration::MAX);
-    if age > max_age {
-        bail!(
-            "refused: the plan was made at {} ({} ago), older than --max-plan-age {}s; run `offboard plan` again and review the new plan",
-            plan.created_at,
-            human(age),
-            args.max_plan_age.as_secs()
-        );
-    }
-
+/// The refusals that make a saved plan safe to run now (the checks themselves are
+/// `offboard_core::refusal`; this is the I/O around them). Returns the guardrail in force.
+///
+/// The age is checked first, before the policy files are read again: an old plan is refused
+/// for its age even if its policy can no longer be loaded.
+fn check_plan_is_current(plan: &Plan, args: &ApplyArgs) -> Result<u32, CliError> {
+    refusal::check_plan_age(&plan.created_at, time::OffsetDateTime::now_utc(), args.max_plan_age)?;
     let paths: Vec<std::path::PathBuf> = plan.policy_paths.iter().map(Into::into).collect();
     let (_, policy) = crate::policy_files::load(Some(std::path::Path::new(&plan.config_path)), &paths)
-        .context("refused: cannot load the policy this plan was made from")?;
-    let digest = policy.digest();
-    if digest != plan.policy_digest {
-        bail!(
-            "refused: the policy changed after this plan was made (plan {}, files now {}); run `offboard plan` again and review the new plan",
-            plan.policy_digest,
-            digest
-        );
-    }
+        .map_err(|e| CliError::Policy(e.context("refused: cannot load the policy this plan was made from")))?;
+    refusal::check_policy_digest(&plan.policy_digest, &policy.digest())?;
     Ok(policy.config.guardrails.max_removals)
 }
 
@@ -80,19 +66,14 @@ async fn execute(
     max_removals: u32,
     args: &ApplyArgs,
     limits: Limits,
-) -> anyhow::Result<Outcome> {
-    let removals = plan.removal_count();
-    if removals > max_removals as usize && !args.allow_large {
-        bail!(
-            "refused: the plan removes {removals} grants, more than guardrails.max_removals ({max_removals}); review it and pass --allow-large if it is intended"
-        );
-    }
+) -> Result<Outcome, CliError> {
+    refusal::check_removal_count(plan.removal_count(), max_removals, args.allow_large)?;
     if plan.is_empty() {
         output::line("No changes. Nothing to apply.")?;
         return Ok(Outcome::Success);
     }
 
-    let mut journal = args.journal.as_deref().map(Journal::open).transpose()?;
+    let mut journal = args.journal.as_deref().map(Journal::open).transpose().map_err(CliError::Journal)?;
     let mut journal_error: Option<anyhow::Error> = None;
     let labels = plan.labels.clone();
     // Stamped on every journal line, so `offboard report` can tie each removal to the reviewed
@@ -117,7 +98,7 @@ async fn execute(
 
     let still_present = offboard_aws::verify(&target.clients, &plan, &limits)
         .await
-        .context("cannot verify the result: the removals above were made, but re-reading them failed")?;
+        .map_err(CliError::aws("cannot verify the result: the removals above were made, but re-reading them failed"))?;
     for grant in &still_present {
         // Name whose access it is, as every other result line does.
         let whose = plan
@@ -137,7 +118,7 @@ async fn execute(
         if still_present.is_empty() { String::new() } else { format!(", {} still present", still_present.len()) },
     ))?;
     if let Some(e) = journal_error {
-        return Err(e.context("apply ran, but the journal is incomplete"));
+        return Err(CliError::Journal(e.context("apply ran, but the journal is incomplete")));
     }
     Ok(if counts.failed > 0 || !still_present.is_empty() { Outcome::Partial } else { Outcome::Success })
 }
@@ -154,31 +135,46 @@ fn result_line(o: &ActionOutcome, labels: &offboard_core::grant::Labels) -> Stri
     line
 }
 
-fn limits(args: &ApplyArgs) -> anyhow::Result<Limits> {
+/// The rate limits of this run: `--max-in-flight` and each `--tps` (already checked by clap)
+/// over the defaults.
+fn limits(args: &ApplyArgs) -> Limits {
     let mut limits = Limits { max_in_flight_deletions: args.max_in_flight.max(1), ..Limits::default() };
-    for entry in &args.tps {
-        let (service, value) =
-            entry.split_once('=').with_context(|| format!("--tps `{entry}` must be SERVICE=N, e.g. sso=20"))?;
-        let tps: f64 = value
-            .parse()
-            .ok()
-            .filter(|v: &f64| v.is_finite() && *v >= 0.0)
-            .with_context(|| format!("--tps `{entry}`: `{value}` is not a non-negative number"))?;
-        match offboard_aws::Quota::from_tps_key(service) {
-            Some(quota) => limits.tps.set(quota, tps),
-            None => bail!("--tps `{entry}`: unknown service `{service}`; use sso, appstream or kendra"),
-        }
+    for &(quota, tps) in &args.tps {
+        limits.tps.set(quota, tps);
     }
-    Ok(limits)
+    limits
 }
 
-fn human(d: time::Duration) -> String {
-    let s = d.whole_seconds();
-    if s >= 86_400 {
-        format!("{}d{}h", s / 86_400, s % 86_400 / 3600)
-    } else if s >= 3600 {
-        format!("{}h{}m", s / 3600, s % 3600 / 60)
-    } else {
-        format!("{}m{}s", s / 60, s % 60)
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+    use offboard_models::Quota;
+
+    fn apply_args(argv: &[&str]) -> ApplyArgs {
+        let cli = crate::cli::Cli::try_parse_from([&["offboard", "apply"], argv].concat()).unwrap();
+        match cli.command {
+            crate::cli::Command::Apply(args) => args,
+            other => panic!("not apply: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn each_tps_reaches_its_quota_and_the_last_one_wins() {
+        let set = limits(&apply_args(&["p.json", "--tps", "sso=3", "--tps", "kendra=0", "--tps", "identity-center=4"]));
+        assert_eq!(set.tps.get(Quota::IdentityCenter), 4.0);
+        assert_eq!(set.tps.get(Quota::AppStream), Limits::default().tps.get(Quota::AppStream));
+        assert_eq!(set.tps.get(Quota::Kendra), 0.0);
+        let set = limits(&apply_args(&["p.json", "--tps", "appstream=7.5", "--max-in-flight", "0"]));
+        assert_eq!(set.tps.get(Quota::AppStream), 7.5);
+        assert_eq!(set.max_in_flight_deletions, 1, "at least one deletion in flight");
+    }
+
+    #[test]
+    fn the_defaults_are_the_quota_tables_defaults() {
+        let set = limits(&apply_args(&["p.json"]));
+        assert_eq!(set.tps.get(Quota::IdentityCenter), Quota::IdentityCenter.default_tps());
+        assert_eq!(set.tps.get(Quota::AppStream), Quota::AppStream.default_tps());
+        assert_eq!(set.tps.get(Quota::Kendra), Quota::Kendra.default_tps());
     }
 }

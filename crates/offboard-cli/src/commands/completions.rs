@@ -2,31 +2,32 @@
 //! `cli.rs`, so they can never list a flag the binary does not have.
 
 use crate::cli::{Cli, CompletionsArgs, ManArgs};
-use crate::exit::Outcome;
-use anyhow::Context;
+use crate::exit::{CliError, Outcome};
 use clap::CommandFactory;
 use std::io::Write;
 
-pub fn completions(args: CompletionsArgs) -> anyhow::Result<Outcome> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(&completion_script(args.shell)).and_then(|()| out.flush()).context("cannot write to stdout")?;
+pub fn completions(args: CompletionsArgs) -> Result<Outcome, CliError> {
+    write_stdout(&completion_script(args.shell))?;
     Ok(Outcome::Success)
 }
 
-pub fn man(args: ManArgs) -> anyhow::Result<Outcome> {
+pub fn man(args: ManArgs) -> Result<Outcome, CliError> {
     match args.out_dir {
         Some(dir) => {
-            std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            std::fs::create_dir_all(&dir).map_err(CliError::io(format!("cannot create {}", dir.display())))?;
             clap_mangen::generate_to(Cli::command(), &dir)
-                .with_context(|| format!("cannot write the man pages into {}", dir.display()))?;
+                .map_err(CliError::io(format!("cannot write the man pages into {}", dir.display())))?;
             tracing::info!(dir = %dir.display(), "man pages written");
         }
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(&man_page()?).and_then(|()| out.flush()).context("cannot write to stdout")?;
-        }
+        None => write_stdout(&man_page().map_err(CliError::io("cannot render the man page"))?)?,
     }
     Ok(Outcome::Success)
+}
+
+/// A generated script or page, whole, on stdout.
+fn write_stdout(bytes: &[u8]) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes).and_then(|()| out.flush()).map_err(CliError::io("cannot write to stdout"))
 }
 
 fn completion_script(shell: clap_complete::Shell) -> Vec<u8> {
@@ -35,9 +36,9 @@ fn completion_script(shell: clap_complete::Shell) -> Vec<u8> {
     buf
 }
 
-fn man_page() -> anyhow::Result<Vec<u8>> {
+fn man_page() -> std::io::Result<Vec<u8>> {
     let mut buf = Vec::new();
-    clap_mangen::Man::new(Cli::command()).render(&mut buf).context("cannot render the man page")?;
+    clap_mangen::Man::new(Cli::command()).render(&mut buf)?;
     Ok(buf)
 }
 

@@ -9,9 +9,9 @@ pub mod show;
 pub mod validate;
 
 use crate::cli::{Cli, Command};
-use crate::exit::Outcome;
+use crate::exit::{CliError, Outcome};
 
-pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
+pub fn run(cli: Cli) -> Result<Outcome, CliError> {
     match cli.command {
         Command::Validate(args) => validate::run(&cli.global, args),
         Command::Show(args) => show::run(&cli.global, args),
@@ -21,12 +21,12 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),
         Command::Sandbox(args) => {
-            runtime()?.block_on(sandbox::run(args))?;
+            runtime()?.block_on(sandbox::run(args)).map_err(CliError::Sandbox)?;
             Ok(Outcome::Success)
         }
     }
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
 }

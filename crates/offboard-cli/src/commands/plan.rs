@@ -1,17 +1,16 @@
 //! `offboard plan`: policy → read current access → the planner → render (and save).
 
 use crate::cli::{GlobalArgs, PlanArgs};
-use crate::exit::Outcome;
+use crate::exit::{CliError, Outcome};
 use crate::output;
 use crate::policy_files::PolicyInputs;
 use crate::target::{self, Target};
-use anyhow::Context;
 use offboard_core::drift::RemovalHistory;
-use offboard_core::render::{Format, RenderOptions};
 use offboard_core::{Plan, PlanInputs, Policy};
 
-pub async fn run(global: &GlobalArgs, args: PlanArgs) -> anyhow::Result<Outcome> {
-    let (inputs, policy) = crate::policy_files::load(args.policy.config.as_deref(), &args.policy.paths)?;
+pub async fn run(global: &GlobalArgs, args: PlanArgs) -> Result<Outcome, CliError> {
+    let (inputs, policy) =
+        crate::policy_files::load(args.policy.config.as_deref(), &args.policy.paths).map_err(CliError::Policy)?;
     // Read before any AWS call: a journal that cannot be read should fail fast.
     let history = match &args.journal {
         Some(path) => Some(RemovalHistory::from_outcomes(super::report::read_journal(path)?.outcomes())),
@@ -24,21 +23,18 @@ pub async fn run(global: &GlobalArgs, args: PlanArgs) -> anyhow::Result<Outcome>
         output::write_plan(out, &plan)?;
         tracing::info!(path = %out.display(), digest = %plan.digest(), "plan written");
     }
-    match &history {
-        Some(history) => print_with_history(&plan, args.format, global.color, history),
-        None => output::print_plan(&plan, args.format, global.color),
-    }
-    .context("cannot write the plan to stdout")?;
+    output::print_plan(&plan, args.format, global.color, history.as_ref())
+        .map_err(CliError::io("cannot write the plan to stdout"))?;
     output::append_step_summary(&plan, history.as_ref())?;
     Ok(if args.detailed_exitcode && !plan.is_empty() { Outcome::Changes } else { Outcome::Success })
 }
 
 /// Read what the leavers have now and plan their removal. Shared with `apply --auto-approve`.
-pub async fn make_plan(target: &Target, inputs: &PolicyInputs, policy: &Policy) -> anyhow::Result<Plan> {
+pub async fn make_plan(target: &Target, inputs: &PolicyInputs, policy: &Policy) -> Result<Plan, CliError> {
     let before = target.clients.call_stats();
     let state = offboard_aws::read_state(&target.clients, policy, &offboard_aws::Limits::default())
         .await
-        .context("cannot read current access from AWS")?;
+        .map_err(CliError::aws("cannot read current access from AWS"))?;
     let calls = target.clients.call_stats().since(&before);
     tracing::info!(calls = calls.total(), "read current access");
     Ok(offboard_core::plan(
@@ -50,17 +46,4 @@ pub async fn make_plan(target: &Target, inputs: &PolicyInputs, policy: &Policy) 
             policy_paths: inputs.policy_paths.clone(),
         },
     ))
-}
-
-/// The plan with grants the journal shows were removed before marked "regained since".
-fn print_with_history(
-    plan: &Plan,
-    fmt: crate::cli::OutputFormat,
-    color: crate::cli::ColorChoice,
-    history: &RemovalHistory,
-) -> std::io::Result<()> {
-    let format = output::format(fmt);
-    let mut options = RenderOptions::default();
-    options.text.color = output::use_color(color) && format == Format::Text;
-    output::line(offboard_core::render::render_with_history(plan, format, &options, history).trim_end_matches('\n'))
 }

@@ -6,7 +6,7 @@
 //! that is the commit that was applied.
 
 use crate::cli::{ReportArgs, ReportFormat};
-use crate::exit::Outcome;
+use crate::exit::{CliError, Outcome};
 use crate::output;
 use anyhow::Context;
 use offboard_core::render::evidence::{self, EvidenceOptions};
@@ -16,7 +16,7 @@ use std::process::{Command, Stdio};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-pub fn run(args: ReportArgs) -> anyhow::Result<Outcome> {
+pub fn run(args: ReportArgs) -> Result<Outcome, CliError> {
     let journal = read_journal(&args.journal)?;
     let context = ReportContext {
         journal: args.journal.display().to_string(),
@@ -28,17 +28,19 @@ pub fn run(args: ReportArgs) -> anyhow::Result<Outcome> {
         ReportFormat::Markdown => evidence::markdown(&report, &EvidenceOptions::default()),
         ReportFormat::Json => report.to_json(),
     };
-    output::line(text.trim_end_matches('\n')).context("cannot write the report to stdout")?;
+    output::line(text.trim_end_matches('\n')).map_err(CliError::io("cannot write the report to stdout"))?;
     Ok(Outcome::Success)
 }
 
 /// Read and parse an apply journal. A record a killed run left half-written is logged and
 /// skipped (the report shows it too); any other bad line is an error naming `path:line`.
-pub fn read_journal(path: &Path) -> anyhow::Result<ParsedJournal> {
-    let text = std::fs::read_to_string(path).with_context(|| {
-        format!("cannot read the journal {}: pass a file written by `offboard apply --journal`", path.display())
-    })?;
-    let journal = parse_journal(&path.display().to_string(), &text)?;
+pub fn read_journal(path: &Path) -> Result<ParsedJournal, CliError> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| {
+            format!("cannot read the journal {}: pass a file written by `offboard apply --journal`", path.display())
+        })
+        .map_err(CliError::Journal)?;
+    let journal = parse_journal(&path.display().to_string(), &text).map_err(|e| CliError::Journal(e.into()))?;
     for t in &journal.truncated {
         tracing::warn!(
             journal = %path.display(),

@@ -1,11 +1,12 @@
 //! `offboard validate`: load the policy exactly as `plan` would, without touching AWS.
 
 use crate::cli::{GlobalArgs, ValidateArgs};
-use crate::exit::Outcome;
+use crate::exit::{CliError, Outcome};
 use crate::output;
 
-pub fn run(_global: &GlobalArgs, args: ValidateArgs) -> anyhow::Result<Outcome> {
-    let (inputs, policy) = crate::policy_files::load(args.policy.config.as_deref(), &args.policy.paths)?;
+pub fn run(_global: &GlobalArgs, args: ValidateArgs) -> Result<Outcome, CliError> {
+    let (inputs, policy) =
+        crate::policy_files::load(args.policy.config.as_deref(), &args.policy.paths).map_err(CliError::Policy)?;
     let users = policy.leavers.iter().filter(|l| l.principal.kind == offboard_core::PrincipalKind::User).count();
     let groups = policy.leavers.len() - users;
     output::line(&format!(

@@ -407,30 +407,18 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// The allowed key nearest to a typo, if it is near enough to be the likely intent.
+/// The allowed key nearest to a typo, if it is near enough to be the likely intent: at most 2
+/// edits (Levenshtein, over characters), or a quarter of the key's length for long keys. The typo
+/// is compared in lower case, as every key is written; of equally near keys the first in
+/// `allowed` wins, so the same typo always gets the same suggestion.
 pub fn closest<'k>(name: &str, allowed: &[&'k str]) -> Option<&'k str> {
     let lower = name.to_lowercase();
     allowed
         .iter()
-        .map(|k| (edit_distance(&lower, k), *k))
+        .map(|k| (strsim::levenshtein(&lower, k), *k))
         .filter(|(d, k)| *d <= 2.max(k.len() / 4))
         .min_by_key(|(d, _)| *d)
         .map(|(_, k)| k)
-}
-
-/// Levenshtein distance over characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 #[cfg(test)]
@@ -442,6 +430,18 @@ mod tests {
         assert_eq!(closest("resaon", &["user", "reason", "scope"]), Some("reason"));
         assert_eq!(closest("Reason", &["user", "reason"]), Some("reason"));
         assert_eq!(closest("completely_else", &["user", "reason"]), None);
+    }
+
+    #[test]
+    fn closest_counts_plain_edits_and_breaks_ties_by_order() {
+        // A swap of two letters is two edits (Levenshtein, not Damerau): still near enough.
+        assert_eq!(closest("raeson", &["reason"]), Some("reason"));
+        // Three edits are too many for a short key, but not for a long one (a quarter of 16).
+        assert_eq!(closest("reasonxyz", &["reason"]), None);
+        assert_eq!(closest("identty_stor_i", &["identity_store_id"]), Some("identity_store_id"));
+        // `scape` is one edit from both `scope` and `shape`: the first listed wins.
+        assert_eq!(closest("scape", &["scope", "shape"]), Some("scope"));
+        assert_eq!(closest("scape", &["shape", "scope"]), Some("shape"));
     }
 
     #[test]
