@@ -53,6 +53,6 @@ pub use clients::{CallStats, Clients, ConnectOptions};
 pub use error::{AwsError, CallFailure, FailureKind};
 pub use limits::Limits;
 pub use ratelimit::{Quota, Tps};
-pub use read::read_state;
+pub use read::{read_state, resolve_leavers};
 pub use retry::RetryPolicy;
 pub use verify::verify;

@@ -26,9 +26,9 @@ use crate::sso;
 use offboard_core::edge::Edge;
 use offboard_core::grant::{Labels, Service, SsoAssignment};
 use offboard_core::policy::{Config, Leaver, Policy};
-use offboard_core::principal::{PrincipalKind, Selector};
+use offboard_core::principal::{PrincipalKind, PrincipalRef, Selector};
 use offboard_core::state::{ObservedPrincipal, ObservedState, Resolution};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Read everything the policy's leavers can lose. Fails as a whole on any read error other than
 /// "not found": a partial state would make a plan that silently misses access.
@@ -81,6 +81,27 @@ pub async fn read_state(clients: &Clients, policy: &Policy, limits: &Limits) -> 
         None => Labels::new(),
     };
     Ok(ObservedState { principals, labels })
+}
+
+/// How the Identity Store resolves, right now, each declared leaver among `named` (principals
+/// the policy does not declare are not looked up: no policy authorizes removing their access).
+/// `apply` uses it to check a plan file against the policy before acting.
+pub async fn resolve_leavers(
+    clients: &Clients,
+    policy: &Policy,
+    named: &[PrincipalRef],
+    limits: &Limits,
+) -> Result<BTreeMap<PrincipalRef, Resolution>, AwsError> {
+    let s = Session::new(clients, limits);
+    let leavers: Vec<&Leaver> = policy.leavers.iter().filter(|l| named.contains(&l.principal)).collect();
+    if leavers.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let (_, store) = identity_store(&s, &policy.config).await?;
+    let store =
+        store.ok_or_else(|| AwsError::NoIdentityStore { what: format!("resolving {}", leavers[0].principal) })?;
+    let resolutions = bounded(leavers.iter().map(|l| resolve(&s, &store, l)).collect(), limits.concurrency).await;
+    leavers.into_iter().zip(resolutions).map(|(l, r)| Ok((l.principal.clone(), r?))).collect()
 }
 
 /// The configured instance and its Identity Store id (discovered with `ListInstances` when the

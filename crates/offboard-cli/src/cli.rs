@@ -144,6 +144,10 @@ pub struct ApplyArgs {
     /// Allow more removals than guardrails.max_removals.
     #[arg(long)]
     pub allow_large: bool,
+    /// Refuse the plan file unless its SHA-256 is this one (`sha256:<hex>` or `<hex>`): the
+    /// digest the reviewed pull-request comment showed.
+    #[arg(long, value_name = "SHA256")]
+    pub expect_plan_digest: Option<String>,
     /// At most this many Identity Center deletions in flight.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub max_in_flight: usize,

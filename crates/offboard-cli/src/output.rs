@@ -63,14 +63,20 @@ pub fn print_plan(
 }
 
 pub fn read_plan(path: &Path) -> Result<Plan, CliError> {
+    read_plan_and_digest(path).map(|(plan, _)| plan)
+}
+
+/// The plan and the digest of the file's bytes (`sha256:…`), which is what a reviewer compares.
+pub fn read_plan_and_digest(path: &Path) -> Result<(Plan, String), CliError> {
     let text = std::fs::read_to_string(path)
         .with_context(|| {
             format!("cannot read the plan file {}: pass a file written by `offboard plan --out`", path.display())
         })
         .map_err(CliError::PlanFile)?;
-    Plan::from_json(&text)
+    let plan = Plan::from_json(&text)
         .with_context(|| format!("{} is not a usable plan", path.display()))
-        .map_err(CliError::PlanFile)
+        .map_err(CliError::PlanFile)?;
+    Ok((plan, offboard_core::digest::sha256_bytes(text.as_bytes())))
 }
 
 /// Write the plan file atomically (temp file + rename), so a crash never leaves half a plan

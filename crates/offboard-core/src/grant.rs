@@ -9,7 +9,7 @@ pub use crate::edge::{AppstreamAssociation, KendraGroupMapping, KendraPersona, P
 
 use crate::edge::Edge;
 use crate::for_grant;
-use crate::policy::{Keep, Leaver};
+use crate::policy::{Config, Keep, Leaver};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -90,6 +90,11 @@ impl Grant {
     /// Whether the leaver's `keep` spares this grant.
     pub fn kept(&self, keep: &Keep) -> bool {
         for_grant!(self, g => g.kept(keep))
+    }
+
+    /// `Err(why)` when the grant lives outside what the environment config names.
+    pub fn configured(&self, config: &Config) -> Result<(), String> {
+        for_grant!(self, g => g.configured(config))
     }
 }
 

@@ -11,6 +11,7 @@
 //! contents in, passes the current time in, and passes the observed AWS state in. That is what
 //! makes plans reproducible (same inputs, byte-identical JSON) and the whole core unit-testable.
 
+pub mod authority;
 pub mod digest;
 pub mod drift;
 pub mod edge;

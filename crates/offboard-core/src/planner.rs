@@ -192,7 +192,7 @@ fn decide(rules: &Rules<'_>, leaver: &Leaver, grant: &Grant, protected: Option<&
 /// Removals → ordered actions. `items` arrive sorted by grant, and grants sort by phase first,
 /// so each phase's actions come out in a deterministic order. Each edge decides how its
 /// removals become calls (one per grant, or batches).
-fn build_actions(items: impl Iterator<Item = ActionItem>, ctx: &RequestContext) -> Vec<Action> {
+pub(crate) fn build_actions(items: impl Iterator<Item = ActionItem>, ctx: &RequestContext) -> Vec<Action> {
     let mut by_phase: BTreeMap<Phase, Vec<ActionItem>> = BTreeMap::new();
     for item in items {
         by_phase.entry(Phase::of(&item.grant)).or_default().push(item);

@@ -51,6 +51,28 @@ pub enum Refusal {
         "refused: the request of action {action_id} does not match its items ({detail}); the plan file was changed after `offboard plan` wrote it, make a new plan"
     )]
     RequestMismatch { action_id: String, detail: String },
+    /// The plan file is not the one that was reviewed (`--expect-plan-digest`).
+    #[error(
+        "refused: the plan file's digest is {actual}, not the expected {expected}; apply the exact file whose digest the reviewed plan showed"
+    )]
+    PlanDigestMismatch { expected: String, actual: String },
+    /// Parts of the plan file are not what the policy on this machine plans now
+    /// ([`crate::authority`]); each was listed with the rule it breaks.
+    #[error(
+        "refused: {count} part(s) of the plan file are not what the policy on this machine would plan now (listed above); nothing was sent. Make a new plan with `offboard plan` and review it"
+    )]
+    Unauthorized { count: usize },
+}
+
+/// Refuses a plan file whose digest (`sha256:` of its bytes) is not `expected`; `expected` may
+/// be given with or without the `sha256:` prefix, in either case.
+pub fn check_plan_digest(expected: &str, actual: &str) -> Result<(), Refusal> {
+    let bare = |d: &str| d.trim().trim_start_matches("sha256:").to_ascii_lowercase();
+    if bare(expected) == bare(actual) {
+        Ok(())
+    } else {
+        Err(Refusal::PlanDigestMismatch { expected: expected.to_owned(), actual: actual.to_owned() })
+    }
 }
 
 /// Refuses a plan made more than `max_age` before `now`, or whose `created_at` is unreadable.

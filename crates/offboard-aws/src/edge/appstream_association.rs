@@ -50,9 +50,11 @@ impl AccessEdge for AppstreamAssociation {
             .map(|grants| {
                 grants
                     .into_iter()
-                    .filter(|g| match (&app.stacks, AppstreamAssociation::of(g)) {
-                        (StackSelection::Named(names), Some(a)) => names.contains(&a.stack_name),
-                        _ => true,
+                    .filter(|g| match &app.stacks {
+                        StackSelection::All => true,
+                        StackSelection::Named(names) => {
+                            AppstreamAssociation::of(g).is_some_and(|a| names.contains(&a.stack_name))
+                        }
                     })
                     .collect()
             })

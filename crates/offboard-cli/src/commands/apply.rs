@@ -19,7 +19,7 @@ use offboard_core::refusal;
 pub async fn run(global: &GlobalArgs, args: ApplyArgs) -> Result<Outcome, CliError> {
     let limits = limits(&args);
     let target_future = target::connect(global);
-    let (plan, max_removals) = if args.auto_approve {
+    let (plan, policy) = if args.auto_approve {
         let (inputs, policy) =
             crate::policy_files::load(args.config.as_deref(), &args.args).map_err(CliError::Policy)?;
         let target = target_future.await?;
@@ -38,26 +38,91 @@ pub async fn run(global: &GlobalArgs, args: ApplyArgs) -> Result<Outcome, CliErr
                 "--config goes with --auto-approve; a saved plan records its own config path".to_owned(),
             ));
         }
-        let plan = output::read_plan(path)?;
-        let max_removals = check_plan_is_current(&plan, &args)?;
-        (plan, max_removals)
+        let (plan, digest) = output::read_plan_and_digest(path)?;
+        if let Some(expected) = &args.expect_plan_digest {
+            refusal::check_plan_digest(expected, &digest)?;
+        }
+        let policy = check_plan_is_current(&plan, &args)?;
+        (plan, policy)
     };
     let target = target_future.await?;
-    execute(&target, plan, max_removals, &args, limits).await
+    authorize(&target, &plan, &policy, &args, &limits).await?;
+    execute(&target, plan, policy.config.guardrails.max_removals, &args, limits).await
+}
+
+/// The plan file is untrusted input: every removal in it must be one the policy on this machine
+/// plans now for the principal as the Identity Store resolves it now (`offboard_core::authority`).
+/// If any part is refused, nothing is sent: each refusal is printed (and journaled, per item),
+/// and apply exits 1.
+async fn authorize(
+    target: &target::Target,
+    plan: &Plan,
+    policy: &offboard_core::Policy,
+    args: &ApplyArgs,
+    limits: &Limits,
+) -> Result<(), CliError> {
+    let named: Vec<offboard_core::PrincipalRef> = plan.principals.iter().map(|p| p.principal.clone()).collect();
+    let resolved = offboard_aws::resolve_leavers(&target.clients, policy, &named, limits)
+        .await
+        .map_err(CliError::aws("cannot resolve the plan's principals to check it against the policy"))?;
+    let Err(refused) = offboard_core::authority::authorize(plan, policy, time::OffsetDateTime::now_utc(), &resolved)
+    else {
+        return Ok(());
+    };
+    for r in &refused {
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!("{r}");
+        }
+    }
+    if let Some(path) = &args.journal {
+        let mut journal = Journal::open(path).map_err(CliError::Journal)?;
+        let now =
+            time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+        for a in &plan.actions {
+            for item in &a.items {
+                let own = refused.iter().find(|r| r.action_id == a.id && r.item.as_ref() == Some(item));
+                let error = match own {
+                    Some(r) => r.to_string(),
+                    None => format!(
+                        "refused: not sent: the plan file was refused as a whole ({} refused part(s))",
+                        refused.len()
+                    ),
+                };
+                journal
+                    .append(&ActionOutcome {
+                        time: now.clone(),
+                        action_id: a.id.clone(),
+                        operation: a.request.operation().to_owned(),
+                        principal: item.principal.clone(),
+                        reason: item.reason.clone(),
+                        grant: item.grant.clone(),
+                        request_id: None,
+                        deletion_request_id: None,
+                        result: OutcomeResult::Failed { error },
+                        attempts: 0,
+                        plan_digest: Some(plan.digest()),
+                        policy_digest: Some(plan.policy_digest.clone()),
+                    })
+                    .map_err(CliError::Journal)?;
+            }
+        }
+    }
+    Err(refusal::Refusal::Unauthorized { count: refused.len() }.into())
 }
 
 /// The refusals that make a saved plan safe to run now (the checks themselves are
-/// `offboard_core::refusal`; this is the I/O around them). Returns the guardrail in force.
+/// `offboard_core::refusal`; this is the I/O around them). Returns the policy as it is now.
 ///
 /// The age is checked first, before the policy files are read again: an old plan is refused
 /// for its age even if its policy can no longer be loaded.
-fn check_plan_is_current(plan: &Plan, args: &ApplyArgs) -> Result<u32, CliError> {
+fn check_plan_is_current(plan: &Plan, args: &ApplyArgs) -> Result<offboard_core::Policy, CliError> {
     refusal::check_plan_age(&plan.created_at, time::OffsetDateTime::now_utc(), args.max_plan_age)?;
     let paths: Vec<std::path::PathBuf> = plan.policy_paths.iter().map(Into::into).collect();
     let (_, policy) = crate::policy_files::load(Some(std::path::Path::new(&plan.config_path)), &paths)
         .map_err(|e| CliError::Policy(e.context("refused: cannot load the policy this plan was made from")))?;
     refusal::check_policy_digest(&plan.policy_digest, &policy.digest())?;
-    Ok(policy.config.guardrails.max_removals)
+    Ok(policy)
 }
 
 async fn execute(

@@ -4,7 +4,7 @@
 use super::{Edge, Phase, RequestContext, batches};
 use crate::grant::{Grant, Labels, Service};
 use crate::plan::{ActionItem, MAX_BATCH};
-use crate::policy::{Keep, Leaver};
+use crate::policy::{Config, Keep, Leaver, StackSelection};
 use crate::principal::PrincipalKind;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -68,6 +68,21 @@ impl Edge for AppstreamAssociation {
 
     fn kept(&self, keep: &Keep) -> bool {
         keep.appstream_stacks.contains(&self.stack_name)
+    }
+
+    fn configured(&self, config: &Config) -> Result<(), String> {
+        let Some(app) = &config.appstream else { return Err("offboard.yaml has no `appstream` section".into()) };
+        if app.authentication_type != self.authentication_type {
+            return Err(format!(
+                "authentication type {} is not the configured appstream.authentication_type {}",
+                self.authentication_type, app.authentication_type
+            ));
+        }
+        match &app.stacks {
+            StackSelection::All => Ok(()),
+            StackSelection::Named(names) if names.contains(&self.stack_name) => Ok(()),
+            StackSelection::Named(_) => Err(format!("stack {} is not in appstream.stacks", self.stack_name)),
+        }
     }
 
     fn requests(items: Vec<ActionItem>, _ctx: &RequestContext) -> Vec<(Vec<ActionItem>, BatchDisassociateUserStack)> {

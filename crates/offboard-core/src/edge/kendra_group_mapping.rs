@@ -6,7 +6,7 @@ use super::{Edge, Phase, RequestContext, single};
 use crate::grant::{Grant, Labels, Service};
 use crate::ids::ORDERING_ID_MAX;
 use crate::plan::ActionItem;
-use crate::policy::{Keep, Leaver};
+use crate::policy::{Config, Keep, Leaver};
 use crate::principal::PrincipalKind;
 use serde::{Deserialize, Serialize};
 
@@ -61,6 +61,17 @@ impl Edge for KendraGroupMapping {
     /// `keep` has no entry for group mappings: a group leaver's mappings all go.
     fn kept(&self, _keep: &Keep) -> bool {
         false
+    }
+
+    fn configured(&self, config: &Config) -> Result<(), String> {
+        let index = config.kendra.as_ref().and_then(|k| k.indexes.iter().find(|i| i.id == self.index_id));
+        match (index, &self.data_source_id) {
+            (None, _) => Err(format!("index {} is not in kendra.indexes", self.index_id)),
+            (Some(i), Some(ds)) if !i.data_sources.contains(ds) => {
+                Err(format!("data source {ds} is not in the data_sources of index {}", self.index_id))
+            }
+            (Some(_), _) => Ok(()),
+        }
     }
 
     fn requests(items: Vec<ActionItem>, ctx: &RequestContext) -> Vec<(Vec<ActionItem>, DeletePrincipalMapping)> {

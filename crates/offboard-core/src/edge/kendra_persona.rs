@@ -5,7 +5,7 @@
 use super::{Edge, Phase, RequestContext, batches};
 use crate::grant::{Grant, Labels, Service};
 use crate::plan::{ActionItem, MAX_BATCH};
-use crate::policy::{Keep, Leaver};
+use crate::policy::{Config, Keep, Leaver};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -72,6 +72,17 @@ impl Edge for KendraPersona {
     }
 
     /// One call disassociates entities from one experience of one index.
+    fn configured(&self, config: &Config) -> Result<(), String> {
+        let index = config.kendra.as_ref().and_then(|k| k.indexes.iter().find(|i| i.id == self.index_id));
+        match index {
+            None => Err(format!("index {} is not in kendra.indexes", self.index_id)),
+            Some(i) if !i.experiences.contains(&self.experience_id) => {
+                Err(format!("experience {} is not in the experiences of index {}", self.experience_id, self.index_id))
+            }
+            Some(_) => Ok(()),
+        }
+    }
+
     fn requests(
         items: Vec<ActionItem>,
         _ctx: &RequestContext,

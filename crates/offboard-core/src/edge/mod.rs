@@ -30,7 +30,7 @@ pub use sso_assignment::SsoAssignment;
 
 use crate::grant::{Grant, Labels, Service};
 use crate::plan::{Action, ActionItem, ApiRequest};
-use crate::policy::{Keep, Leaver};
+use crate::policy::{Config, Keep, Leaver};
 use serde::{Deserialize, Serialize};
 
 /// What every access edge provides to the planner and to `apply`'s checks.
@@ -59,6 +59,11 @@ pub trait Edge: Sized {
 
     /// Whether the leaver's `keep` spares this grant.
     fn kept(&self, keep: &Keep) -> bool;
+
+    /// `Err(why)` when the grant lives somewhere the environment config does not name (another
+    /// stack selection, index, experience or data source). Plans only ever hold grants read in
+    /// configured places, so this only refuses a plan file that was edited.
+    fn configured(&self, config: &Config) -> Result<(), String>;
 
     /// Planned removals of this edge (sorted by grant) → the calls that remove them.
     fn requests(items: Vec<ActionItem>, ctx: &RequestContext) -> Vec<(Vec<ActionItem>, Self::Request)>;

@@ -5,7 +5,7 @@
 use super::{Edge, Phase, RequestContext, single};
 use crate::grant::{Grant, Labels, Service};
 use crate::plan::ActionItem;
-use crate::policy::{Keep, Leaver};
+use crate::policy::{Config, Keep, Leaver};
 use crate::principal::PrincipalKind;
 use serde::{Deserialize, Serialize};
 
@@ -65,6 +65,14 @@ impl Edge for SsoAssignment {
 
     fn kept(&self, keep: &Keep) -> bool {
         keep.sso_accounts.contains(&self.account_id)
+    }
+
+    /// Any account: the instance is checked on the request (`DeleteAccountAssignment`).
+    fn configured(&self, config: &Config) -> Result<(), String> {
+        match &config.sso {
+            Some(_) => Ok(()),
+            None => Err("offboard.yaml has no `sso` section".into()),
+        }
     }
 
     fn requests(items: Vec<ActionItem>, ctx: &RequestContext) -> Vec<(Vec<ActionItem>, DeleteAccountAssignment)> {
