@@ -81,13 +81,18 @@ async fn authorize(
             time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
         for a in &plan.actions {
             for item in &a.items {
-                let own = refused.iter().find(|r| r.action_id == a.id && r.item.as_ref() == Some(item));
-                let error = match own {
-                    Some(r) => r.to_string(),
-                    None => format!(
+                let own: Vec<String> = refused
+                    .iter()
+                    .filter(|r| r.action_id == a.id && r.item.as_ref() == Some(item))
+                    .map(ToString::to_string)
+                    .collect();
+                let error = if own.is_empty() {
+                    format!(
                         "refused: not sent: the plan file was refused as a whole ({} refused part(s))",
                         refused.len()
-                    ),
+                    )
+                } else {
+                    own.join("; ")
                 };
                 journal
                     .append(&ActionOutcome {
