@@ -218,7 +218,7 @@ fn identity_center_deletions_that_end_failed_are_reported_with_aws_reason() {
 #[test]
 fn a_deletion_already_in_progress_is_a_conflict_that_resolves() {
     let s = Scenario::new();
-    s.sandbox.set_faults(Faults::none().with_deletion_delay(Duration::from_millis(400)));
+    s.sandbox.set_faults(Faults::none().with_deletion_delay(Duration::from_millis(2000)));
     let carol = s.user_id("carol.diaz");
     let (instance, target, permission_set) = s
         .reference

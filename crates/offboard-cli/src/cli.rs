@@ -238,8 +238,20 @@ pub fn parse_tps(text: &str) -> Result<(Quota, f64), String> {
         rate.parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0).ok_or_else(|| {
             format!("`{rate}` is not a non-negative number of requests per second; write e.g. {key}=20")
         })?;
+    // 0 means "no client-side limit". A rate below one call per 100 s would make a run last
+    // days (and its waits overflow a timer); above 10,000 it is no limit at all in practice and
+    // hides a typo. Both are refused rather than taken literally.
+    if tps != 0.0 && !(MIN_TPS..=MAX_TPS).contains(&tps) {
+        return Err(format!(
+            "`{rate}` requests per second is out of range: use 0 (no limit) or {MIN_TPS} to {MAX_TPS}"
+        ));
+    }
     Ok((quota, tps))
 }
+
+/// The smallest and largest `--tps` taken (besides 0, no limit).
+const MIN_TPS: f64 = 0.01;
+const MAX_TPS: f64 = 10_000.0;
 
 /// The `--tps` keys, from the table: `sso (or identity-center), appstream or kendra`.
 fn tps_keys() -> String {
@@ -314,6 +326,16 @@ mod tests {
         assert!(parse_tps("kendra=inf").unwrap_err().contains("non-negative"));
         assert!(parse_tps("kendra=NaN").unwrap_err().contains("non-negative"));
         assert!(parse_tps("kendra=").unwrap_err().contains("write e.g. kendra=20"));
+    }
+
+    #[test]
+    fn tiny_and_huge_tps_are_refused_not_taken_literally() {
+        for rate in ["1e-300", "0.001", "10001", "1e300"] {
+            let err = parse_tps(&format!("sso={rate}")).unwrap_err();
+            assert!(err.contains("out of range: use 0 (no limit) or 0.01 to 10000"), "{rate}: {err}");
+        }
+        assert_eq!(parse_tps("sso=0.01"), Ok((Quota::IdentityCenter, 0.01)));
+        assert_eq!(parse_tps("sso=10000"), Ok((Quota::IdentityCenter, 10_000.0)));
     }
 
     #[test]

@@ -129,7 +129,7 @@ pub struct ActionItem {
 /// The exact request an action sends, with AWS's member names, so a reviewer of the JSON sees
 /// the wire request. Ids only; nothing secret. A thin sum over the edges' request types.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "operation", content = "input")]
+#[serde(tag = "operation", content = "input", deny_unknown_fields)]
 pub enum ApiRequest {
     DeleteAccountAssignment(edge::sso_assignment::DeleteAccountAssignment),
     BatchDisassociateUserStack(edge::appstream_association::BatchDisassociateUserStack),

@@ -20,7 +20,7 @@ pub struct AppstreamAssociation {
 
 /// The `BatchDisassociateUserStack` input.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct BatchDisassociateUserStack {
     pub user_stack_associations: Vec<UserStackAssociation>,
 }

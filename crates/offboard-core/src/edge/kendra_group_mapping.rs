@@ -21,7 +21,7 @@ pub struct KendraGroupMapping {
 
 /// The `DeletePrincipalMapping` input.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct DeletePrincipalMapping {
     pub index_id: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]

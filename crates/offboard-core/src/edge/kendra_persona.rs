@@ -38,7 +38,7 @@ pub struct KendraPersona {
 
 /// The `DisassociatePersonasFromEntities` input.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct DisassociatePersonasFromEntities {
     /// The experience id.
     pub id: String,

@@ -313,4 +313,19 @@ mod tests {
         a.items.push(item);
         assert_eq!(check_action(a).unwrap_err().detail, "2 items in a single-target call");
     }
+
+    #[test]
+    fn requests_in_a_plan_file_deny_unknown_fields() {
+        let a = sample_action();
+        let mut json = serde_json::to_value(&a).unwrap();
+        assert_eq!(serde_json::from_value::<Action>(json.clone()).unwrap(), a);
+        json["request"]["input"]["UserStackAssociations"][0]["Extra"] = serde_json::json!(1);
+        assert!(serde_json::from_value::<Action>(json.clone()).is_err(), "unknown member of an entry");
+        let mut json = serde_json::to_value(&a).unwrap();
+        json["request"]["input"]["DryRun"] = serde_json::json!(true);
+        assert!(serde_json::from_value::<Action>(json).is_err(), "unknown member of the input");
+        let mut json = serde_json::to_value(&a).unwrap();
+        json["request"]["region"] = serde_json::json!("us-east-1");
+        assert!(serde_json::from_value::<Action>(json).is_err(), "unknown key beside operation and input");
+    }
 }

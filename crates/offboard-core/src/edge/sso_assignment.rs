@@ -21,7 +21,7 @@ pub struct SsoAssignment {
 
 /// The `DeleteAccountAssignment` input, with AWS's member names.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct DeleteAccountAssignment {
     pub instance_arn: String,
     pub target_id: String,
