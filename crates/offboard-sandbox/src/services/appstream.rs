@@ -14,7 +14,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Ctx, put_opt, unknown};
+use super::{Ctx, not_emulated, put_opt};
 use crate::api_error::ApiError;
 use crate::fixture::StackAssociation;
 use crate::pagination::Pager;
@@ -34,7 +34,7 @@ pub(super) fn handle(world: &mut World, ctx: &Ctx<'_>, operation: &str, input: &
         "DescribeUserStackAssociations" => describe_associations(world, input),
         "BatchDisassociateUserStack" => batch(world, ctx, input, false),
         "BatchAssociateUserStack" => batch(world, ctx, input, true),
-        other => Err(unknown(AwsService::AppStream, other)),
+        other => Err(not_emulated(AwsService::AppStream, other)),
     }
 }
 

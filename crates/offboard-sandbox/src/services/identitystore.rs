@@ -7,7 +7,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Ctx, put_opt, required_str, unknown};
+use super::{Ctx, not_emulated, put_opt, required_str};
 use crate::api_error::ApiError;
 use crate::fixture::{Org, User};
 use crate::pagination::Pager;
@@ -24,7 +24,7 @@ pub(super) fn handle(world: &mut World, _ctx: &Ctx<'_>, operation: &str, input: 
         "GetGroupId" => get_group_id(org, input),
         "ListGroupMembershipsForMember" => list_memberships(org, input),
         "DescribeUser" => describe_user(org, input),
-        other => Err(unknown(AwsService::IdentityStore, other)),
+        other => Err(not_emulated(AwsService::IdentityStore, other)),
     }
 }
 

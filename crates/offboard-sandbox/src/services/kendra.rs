@@ -22,7 +22,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Ctx, optional_str, put_opt, required_str, unknown};
+use super::{Ctx, not_emulated, optional_str, put_opt, required_str};
 use crate::api_error::ApiError;
 use crate::fixture::{Index, MemberGroup, Org};
 use crate::pagination::Pager;
@@ -57,7 +57,7 @@ pub(super) fn handle(world: &mut World, ctx: &Ctx<'_>, operation: &str, input: &
         "DeletePrincipalMapping" => mapping_action(world, ctx, input, false),
         "PutPrincipalMapping" => mapping_action(world, ctx, input, true),
         "ListGroupsOlderThanOrderingId" => list_older(world, input),
-        other => Err(unknown(AwsService::Kendra, other)),
+        other => Err(not_emulated(AwsService::Kendra, other)),
     }
 }
 

@@ -19,7 +19,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Ctx, put_opt, required_str, unknown};
+use super::{Ctx, not_emulated, put_opt, required_str};
 use crate::api_error::ApiError;
 use crate::fixture::{Assignment, Org, PrincipalType};
 use crate::pagination::Pager;
@@ -55,7 +55,7 @@ pub(super) fn handle(world: &mut World, ctx: &Ctx<'_>, operation: &str, input: &
         "DescribeAccountAssignmentDeletionStatus" => describe_deletion(world, input),
         "ListAccountAssignmentDeletionStatus" => list_deletions(world, input),
         "CreateAccountAssignment" => create_assignment(world, ctx, input),
-        other => Err(unknown(AwsService::SsoAdmin, other)),
+        other => Err(not_emulated(AwsService::SsoAdmin, other)),
     }
 }
 
