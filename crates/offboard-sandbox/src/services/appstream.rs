@@ -62,11 +62,7 @@ fn describe_stacks(world: &World, input: &Value) -> Result<Value, ApiError> {
             (s.name.clone(), Value::Object(stack))
         })
         .collect();
-    let (page, next) = pager.page(items);
-    let mut out = Map::new();
-    out.insert("Stacks".to_owned(), Value::Array(page));
-    put_opt(&mut out, "NextToken", next);
-    Ok(Value::Object(out))
+    Ok(pager.list_output("Stacks", items))
 }
 
 fn association_json(a: &StackAssociation) -> Value {
