@@ -7,3 +7,4 @@ pub mod journal;
 pub mod moto;
 pub mod policy_repo;
 pub mod sandbox;
+pub mod sso;

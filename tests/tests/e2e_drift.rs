@@ -7,52 +7,58 @@
 //! `cargo build -p offboard-cli`, see tests/src/cli.rs) and every run reaches this test's own
 //! sandbox with `--endpoint-url`, dummy credentials and instance metadata disabled.
 
-use aws_sdk_ssoadmin::types::{PrincipalType, TargetType};
-use offboard_core::edge::sso_assignment::DeleteAccountAssignment;
-use offboard_core::{ApiRequest, Plan};
+use offboard_core::Plan;
 use offboard_sandbox::Faults;
 use offboard_tests::cli::{Run, workspace_root};
 use offboard_tests::journal;
 use offboard_tests::policy_repo::read_plan;
 use offboard_tests::sandbox::TestSandbox;
+use offboard_tests::sso::AccountAssignment;
+use std::path::PathBuf;
+use tempfile::TempDir;
 
 const ALICE: &str = "alice.wong@northwind.example";
 
-#[test]
-fn a_regranted_assignment_is_drift_and_is_named_with_the_date_it_was_removed() {
+/// Where both tests start: the example sandbox, and the repository's own `policies/` planned
+/// and applied (from the workspace root) with a journal, the files in a temporary directory.
+struct Applied {
+    sandbox: TestSandbox,
+    root: PathBuf,
+    out: TempDir,
+    plan: Plan,
+    journal_file: PathBuf,
+    /// The apply, exited 0.
+    apply: Run,
+}
+
+fn plan_and_apply(journal_name: &str) -> Applied {
     let sandbox = TestSandbox::example(Faults::none());
     let root = workspace_root();
     let out = tempfile::tempdir().unwrap();
     let plan_file = out.path().join("plan.json");
-    let journal_file = out.path().join("j.jsonl");
+    let journal_file = out.path().join(journal_name);
     let plan_arg = plan_file.to_str().unwrap();
     let journal_arg = journal_file.to_str().unwrap();
 
     Run::of(sandbox.offboard(&root).args(["plan", "policies", "--out", plan_arg])).expect_code(0);
     let plan = read_plan(&plan_file);
-    Run::of(sandbox.offboard(&root).args(["apply", plan_arg, "--journal", journal_arg]))
-        .expect_code(0)
-        .expect_stdout("Apply complete");
+    let apply = Run::of(sandbox.offboard(&root).args(["apply", plan_arg, "--journal", journal_arg])).expect_code(0);
+    Applied { sandbox, root, out, plan, journal_file, apply }
+}
+
+#[test]
+fn a_regranted_assignment_is_drift_and_is_named_with_the_date_it_was_removed() {
+    let Applied { sandbox, root, out, plan, journal_file, apply } = plan_and_apply("j.jsonl");
+    let journal_arg = journal_file.to_str().unwrap();
+    apply.expect_stdout("Apply complete");
     Run::of(sandbox.offboard(&root).args(["plan", "policies", "--detailed-exitcode", "--journal", journal_arg]))
         .expect_code(0)
         .expect_stdout("No changes");
 
     // Someone with admin rights gives alice her access back, behind offboard's back.
-    let (instance_arn, account, permission_set_arn, principal_id) = alice_assignment(&plan);
-    sandbox.block_on(async {
-        sandbox
-            .sso_admin()
-            .create_account_assignment()
-            .instance_arn(&instance_arn)
-            .target_id(&account)
-            .target_type(TargetType::AwsAccount)
-            .permission_set_arn(&permission_set_arn)
-            .principal_type(PrincipalType::User)
-            .principal_id(&principal_id)
-            .send()
-            .await
-            .expect("the sandbox re-grants the assignment")
-    });
+    let alices = alice_assignment(&plan);
+    let account = alices.account_id.clone();
+    sandbox.block_on(alices.create(&sandbox.sso_admin())).expect("the sandbox re-grants the assignment");
 
     let removed_on = journal::read(&journal_file)
         .into_iter()
@@ -101,17 +107,9 @@ fn a_regranted_assignment_is_drift_and_is_named_with_the_date_it_was_removed() {
 
 #[test]
 fn the_report_ties_the_journal_to_the_applied_plan_and_the_commit() {
-    let sandbox = TestSandbox::example(Faults::none());
-    let root = workspace_root();
-    let out = tempfile::tempdir().unwrap();
-    let plan_file = out.path().join("plan.json");
-    let journal_file = out.path().join("journal.jsonl");
-    let plan_arg = plan_file.to_str().unwrap();
+    // `_out` keeps the temporary directory (and the journal in it) until the test ends.
+    let Applied { sandbox, root, out: _out, plan, journal_file, apply: _ } = plan_and_apply("journal.jsonl");
     let journal_arg = journal_file.to_str().unwrap();
-
-    Run::of(sandbox.offboard(&root).args(["plan", "policies", "--out", plan_arg])).expect_code(0);
-    let plan = read_plan(&plan_file);
-    Run::of(sandbox.offboard(&root).args(["apply", plan_arg, "--journal", journal_arg])).expect_code(0);
     let outcomes = journal::read(&journal_file);
     assert!(outcomes.iter().all(|o| o.plan_digest.as_deref() == Some(plan.digest().as_str())));
     assert!(outcomes.iter().all(|o| o.policy_digest.as_deref() == Some(plan.policy_digest.as_str())));
@@ -159,21 +157,11 @@ fn the_report_ties_the_journal_to_the_applied_plan_and_the_commit() {
         .expect_stderr("journal.jsonl:2: not a JSON object");
 }
 
-/// Alice's first Identity Center assignment in the plan, from the plan's own request: instance,
-/// account, permission set and principal id.
-fn alice_assignment(plan: &Plan) -> (String, String, String, String) {
+/// Alice's first Identity Center assignment in the plan, from the plan's own request.
+fn alice_assignment(plan: &Plan) -> AccountAssignment {
     plan.actions
         .iter()
         .filter(|a| a.items.iter().any(|i| i.principal.label() == ALICE))
-        .find_map(|a| match &a.request {
-            ApiRequest::DeleteAccountAssignment(DeleteAccountAssignment {
-                instance_arn,
-                target_id,
-                permission_set_arn,
-                principal_id,
-                ..
-            }) => Some((instance_arn.clone(), target_id.clone(), permission_set_arn.clone(), principal_id.clone())),
-            _ => None,
-        })
+        .find_map(|a| AccountAssignment::deleted_by(&a.request))
         .expect("the example plan removes an Identity Center assignment of alice")
 }

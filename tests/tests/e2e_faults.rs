@@ -4,10 +4,8 @@
 //! and apply converge to "No changes". The promises themselves are checked by
 //! `offboard_tests::apply_contract::check_apply`.
 
-use aws_sdk_ssoadmin::types::{PrincipalType, TargetType};
-use offboard_core::edge::sso_assignment::DeleteAccountAssignment;
 use offboard_core::grant::{AppstreamAssociation, KendraGroupMapping, KendraPersona, SsoAssignment};
-use offboard_core::{ApiRequest, Grant, Plan, PrincipalKind, Resolution};
+use offboard_core::{Grant, Plan};
 use offboard_sandbox::{AwsService, Faults};
 use offboard_tests::access::{assert_removed_exactly, grants, planned_removals};
 use offboard_tests::apply_contract::{Checked, Company, check_apply};
@@ -15,6 +13,7 @@ use offboard_tests::cli::{Run, Spawned};
 use offboard_tests::journal;
 use offboard_tests::policy_repo::PolicyRepo;
 use offboard_tests::sandbox::TestSandbox;
+use offboard_tests::sso::{AccountAssignment, resolved_id};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -45,6 +44,24 @@ impl Scenario {
         let plan = self.repo.plan("plan.json");
         assert_eq!(planned_removals(&plan), planned_removals(&self.reference), "faults changed what plan sees");
         plan
+    }
+
+    /// Sets `faults`, plans under them and applies that plan.
+    fn plan_and_apply_under(&self, faults: Faults) -> (Run, Checked) {
+        self.sandbox.set_faults(faults);
+        self.plan_under_faults();
+        self.apply("plan.json", &[])
+    }
+
+    /// Sets `faults` and applies the fault-free reference plan under them.
+    fn apply_reference_under(&self, faults: Faults) -> (Run, Checked) {
+        self.sandbox.set_faults(faults);
+        self.apply("reference.json", &[])
+    }
+
+    /// The reference plan's removals that `pick` selects.
+    fn planned(&self, pick: impl Fn(&Grant) -> bool) -> BTreeSet<Grant> {
+        planned_removals(&self.reference).into_iter().filter(|g| pick(g)).collect()
     }
 
     /// Applies `plan_file` with a journal and holds the run to the contract.
@@ -81,28 +98,14 @@ impl Scenario {
             .expect_stdout("No changes");
         assert_removed_exactly(&self.before, &grants(&self.sandbox.snapshot()), &planned_removals(&self.reference));
     }
-
-    fn user_id(&self, name: &str) -> String {
-        self.reference
-            .principals
-            .iter()
-            .find(|p| p.principal.to_string().contains(name))
-            .and_then(|p| match &p.resolution {
-                Resolution::Found { id, .. } => Some(id.clone()),
-                Resolution::NotFound => None,
-            })
-            .unwrap_or_else(|| panic!("the reference plan resolved {name}"))
-    }
 }
 
 #[test]
 fn throttling_at_5_tps_on_identity_center_is_waited_out() {
     let s = Scenario::new();
-    s.sandbox.set_faults(
+    let (run, checked) = s.plan_and_apply_under(
         Faults::none().with_seed(11).with_tps(AwsService::SsoAdmin, 5.0).with_tps(AwsService::IdentityStore, 5.0),
     );
-    s.plan_under_faults();
-    let (run, checked) = s.apply("plan.json", &[]);
     // Throttling is the one fault a well-behaved client always gets through: nothing may fail.
     assert_eq!(run.code, Some(0), "{run}");
     assert_eq!(checked.removed.len() + checked.already_removed.len(), s.reference.removal_count());
@@ -113,9 +116,7 @@ fn throttling_at_5_tps_on_identity_center_is_waited_out() {
 #[test]
 fn ten_percent_server_errors_are_retried() {
     let s = Scenario::new();
-    s.sandbox.set_faults(Faults::none().with_seed(7).with_error_rate(0.1));
-    s.plan_under_faults();
-    let (run, _) = s.apply("plan.json", &[]);
+    let (run, _) = s.plan_and_apply_under(Faults::none().with_seed(7).with_error_rate(0.1));
     // Eight attempts per call against independent 10% errors: a failure here is a retry bug.
     assert_eq!(run.code, Some(0), "{run}");
     assert!(s.faults_injected("server_error") > 0, "the test must actually meet 5xx answers");
@@ -125,10 +126,9 @@ fn ten_percent_server_errors_are_retried() {
 #[test]
 fn latency_changes_nothing_but_time() {
     let s = Scenario::new();
-    s.sandbox
-        .set_faults(Faults::none().with_seed(5).with_latency(Duration::from_millis(40), Duration::from_millis(40)));
-    s.plan_under_faults();
-    let (run, checked) = s.apply("plan.json", &[]);
+    let (run, checked) = s.plan_and_apply_under(
+        Faults::none().with_seed(5).with_latency(Duration::from_millis(40), Duration::from_millis(40)),
+    );
     assert_eq!(run.code, Some(0), "{run}");
     assert_eq!(checked.removed.len(), s.reference.removal_count(), "{run}");
     s.converges();
@@ -137,9 +137,7 @@ fn latency_changes_nothing_but_time() {
 #[test]
 fn dropped_connections_after_the_request_took_effect_are_survived() {
     let s = Scenario::new();
-    s.sandbox.set_faults(Faults::none().with_seed(3).with_drop_rate(0.15));
-    s.plan_under_faults();
-    let (run, checked) = s.apply("plan.json", &[]);
+    let (run, checked) = s.plan_and_apply_under(Faults::none().with_seed(3).with_drop_rate(0.15));
     // A dropped answer to a delete that did happen must end as success ("already removed" when
     // the retry finds it gone), never as a failure.
     assert_eq!(run.code, Some(0), "{run}");
@@ -151,21 +149,18 @@ fn dropped_connections_after_the_request_took_effect_are_survived() {
 #[test]
 fn per_entity_partial_failures_are_reported_item_by_item() {
     let s = Scenario::new();
-    let alice = s.user_id("alice.wong");
-    s.sandbox.set_faults(Faults::none().with_seed(1).with_failing_entity("alice.wong@northwind.example"));
-    let (run, checked) = s.apply("reference.json", &[]);
+    let alice = resolved_id(&s.reference, "alice.wong");
+    let (run, checked) =
+        s.apply_reference_under(Faults::none().with_seed(1).with_failing_entity("alice.wong@northwind.example"));
     // Exactly Alice's batch items (AppStream, Kendra personas) fail; the other items of the same
     // batches are removed.
-    let expected: BTreeSet<Grant> = planned_removals(&s.reference)
-        .into_iter()
-        .filter(|g| match g {
-            Grant::AppstreamAssociation(AppstreamAssociation { user_name, .. }) => {
-                user_name == "alice.wong@northwind.example"
-            }
-            Grant::KendraPersona(KendraPersona { entity_id, .. }) => *entity_id == alice,
-            Grant::SsoAssignment(SsoAssignment { .. }) | Grant::KendraGroupMapping(KendraGroupMapping { .. }) => false,
-        })
-        .collect();
+    let expected = s.planned(|g| match g {
+        Grant::AppstreamAssociation(AppstreamAssociation { user_name, .. }) => {
+            user_name == "alice.wong@northwind.example"
+        }
+        Grant::KendraPersona(KendraPersona { entity_id, .. }) => *entity_id == alice,
+        Grant::SsoAssignment(SsoAssignment { .. }) | Grant::KendraGroupMapping(KendraGroupMapping { .. }) => false,
+    });
     assert_eq!(expected.len(), 4, "the example has 2 + 2 such grants: {expected:#?}");
     assert_eq!(run.code, Some(3), "{run}");
     assert_eq!(checked.failed, expected, "{run}");
@@ -178,12 +173,10 @@ fn per_entity_partial_failures_are_reported_item_by_item() {
 #[test]
 fn kendra_mapping_deletions_that_end_failed_are_journaled_failed_not_removed() {
     let s = Scenario::new();
-    s.sandbox.set_faults(Faults::none().with_seed(1).with_failing_entity("summer-interns"));
-    let (run, checked) = s.apply("reference.json", &[]);
-    let expected: BTreeSet<Grant> = planned_removals(&s.reference)
-        .into_iter()
-        .filter(|g| matches!(g, Grant::KendraGroupMapping(KendraGroupMapping { group_id, .. }) if group_id == "summer-interns"))
-        .collect();
+    let (run, checked) = s.apply_reference_under(Faults::none().with_seed(1).with_failing_entity("summer-interns"));
+    let expected = s.planned(
+        |g| matches!(g, Grant::KendraGroupMapping(KendraGroupMapping { group_id, .. }) if group_id == "summer-interns"),
+    );
     assert_eq!(expected.len(), 2, "summer-interns is mapped at the data source and at index level");
     assert_eq!(run.code, Some(3), "{run}");
     assert_eq!(checked.failed, expected, "{run}");
@@ -193,13 +186,11 @@ fn kendra_mapping_deletions_that_end_failed_are_journaled_failed_not_removed() {
 #[test]
 fn identity_center_deletions_that_end_failed_are_reported_with_aws_reason() {
     let s = Scenario::new();
-    let bob = s.user_id("bob.martin");
-    s.sandbox.set_faults(Faults::none().with_seed(1).with_failing_deletion("bob.martin@northwind.example"));
-    let (run, checked) = s.apply("reference.json", &[]);
-    let expected: BTreeSet<Grant> = planned_removals(&s.reference)
-        .into_iter()
-        .filter(|g| matches!(g, Grant::SsoAssignment(SsoAssignment { principal_id, .. }) if *principal_id == bob))
-        .collect();
+    let bob = resolved_id(&s.reference, "bob.martin");
+    let (run, checked) =
+        s.apply_reference_under(Faults::none().with_seed(1).with_failing_deletion("bob.martin@northwind.example"));
+    let expected =
+        s.planned(|g| matches!(g, Grant::SsoAssignment(SsoAssignment { principal_id, .. }) if *principal_id == bob));
     assert_eq!(expected.len(), 2, "bob loses two assignments: {expected:#?}");
     assert_eq!(run.code, Some(3), "{run}");
     assert_eq!(checked.failed, expected, "{run}");
@@ -219,42 +210,16 @@ fn identity_center_deletions_that_end_failed_are_reported_with_aws_reason() {
 fn a_deletion_already_in_progress_is_a_conflict_that_resolves() {
     let s = Scenario::new();
     s.sandbox.set_faults(Faults::none().with_deletion_delay(Duration::from_millis(2000)));
-    let carol = s.user_id("carol.diaz");
-    let (instance, target, permission_set) = s
+    let carol = resolved_id(&s.reference, "carol.diaz");
+    let carols = s
         .reference
         .actions
         .iter()
-        .find_map(|a| match &a.request {
-            ApiRequest::DeleteAccountAssignment(DeleteAccountAssignment {
-                instance_arn,
-                target_id,
-                permission_set_arn,
-                principal_id,
-                ..
-            }) if *principal_id == carol => Some((instance_arn.clone(), target_id.clone(), permission_set_arn.clone())),
-            _ => None,
-        })
+        .filter_map(|a| AccountAssignment::deleted_by(&a.request))
+        .find(|a| a.principal_id == carol)
         .expect("carol loses an assignment");
-    s.sandbox
-        .block_on(
-            s.sandbox
-                .sso_admin()
-                .delete_account_assignment()
-                .instance_arn(&instance)
-                .target_id(&target)
-                .target_type(TargetType::AwsAccount)
-                .permission_set_arn(&permission_set)
-                .principal_type(PrincipalType::User)
-                .principal_id(&carol)
-                .send(),
-        )
-        .expect("the sandbox starts the deletion");
-    let contested = Grant::SsoAssignment(SsoAssignment {
-        account_id: target,
-        permission_set_arn: permission_set,
-        principal_type: PrincipalKind::User,
-        principal_id: carol,
-    });
+    s.sandbox.block_on(carols.delete(&s.sandbox.sso_admin())).expect("the sandbox starts the deletion");
+    let contested = carols.grant();
 
     let (run, checked) = s.apply("reference.json", &[]);
     assert!(

@@ -17,7 +17,7 @@
 
 use aws_sdk_identitystore::types::{Email, Name};
 use aws_sdk_ssoadmin::config::{BehaviorVersion, Credentials, Region};
-use aws_sdk_ssoadmin::types::{PrincipalType, TargetType};
+use aws_sdk_ssoadmin::types::PrincipalType;
 use offboard_core::grant::SsoAssignment;
 use offboard_core::{Grant, PrincipalKind};
 use offboard_tests::access::planned_removals;
@@ -25,6 +25,7 @@ use offboard_tests::cli::{REGION, Run, offboard_at};
 use offboard_tests::journal;
 use offboard_tests::moto::MotoServer;
 use offboard_tests::policy_repo::PolicyRepo;
+use offboard_tests::sso::{AccountAssignment, principal_kind};
 use std::collections::BTreeSet;
 
 fn sdk_config(moto: &MotoServer) -> aws_config::SdkConfig {
@@ -101,16 +102,14 @@ async fn seed(config: &aws_config::SdkConfig) -> Seeded {
         ("333333333333", &admin, &u, &dave),    // not a leaver: stays
         ("444444444444", &read, &g, &platform), // not a leaver: stays
     ] {
-        sso.create_account_assignment()
-            .instance_arn(&instance_arn)
-            .target_id(account)
-            .target_type(TargetType::AwsAccount)
-            .permission_set_arn(ps)
-            .principal_type(kind.clone())
-            .principal_id(id)
-            .send()
-            .await
-            .expect("moto creates the assignment");
+        let assignment = AccountAssignment {
+            instance_arn: instance_arn.clone(),
+            account_id: account.to_owned(),
+            permission_set_arn: ps.clone(),
+            principal_type: kind.clone(),
+            principal_id: id.clone(),
+        };
+        assignment.create(&sso).await.expect("moto creates the assignment");
     }
     let principals =
         vec![(u.clone(), alice.clone()), (u.clone(), bob), (u, dave), (g.clone(), interns.clone()), (g, platform)];
@@ -134,11 +133,7 @@ async fn assignments(config: &aws_config::SdkConfig, seeded: &Seeded) -> BTreeSe
                 all.insert(Grant::SsoAssignment(SsoAssignment {
                     account_id: a.account_id().unwrap_or_default().to_owned(),
                     permission_set_arn: a.permission_set_arn().unwrap_or_default().to_owned(),
-                    principal_type: if *kind == PrincipalType::User {
-                        PrincipalKind::User
-                    } else {
-                        PrincipalKind::Group
-                    },
+                    principal_type: principal_kind(kind),
                     principal_id: a.principal_id().unwrap_or_default().to_owned(),
                 }));
             }

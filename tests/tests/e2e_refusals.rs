@@ -3,15 +3,15 @@
 //! Every refusal is checked on the sandbox too: nothing was removed, and nothing was even sent.
 
 use aws_sdk_kendra::types::{GroupMembers, MemberUser};
-use aws_sdk_ssoadmin::types::{PrincipalType, TargetType};
-use offboard_core::edge::sso_assignment::DeleteAccountAssignment;
-use offboard_core::grant::{KendraGroupMapping, SsoAssignment};
-use offboard_core::{ApiRequest, Grant, PrincipalKind};
+use aws_sdk_ssoadmin::types::PrincipalType;
+use offboard_core::Grant;
+use offboard_core::grant::KendraGroupMapping;
 use offboard_sandbox::{Faults, LoggedRequest};
 use offboard_tests::access::{assert_removed_exactly, grants, planned_removals};
 use offboard_tests::cli::Run;
 use offboard_tests::policy_repo::PolicyRepo;
 use offboard_tests::sandbox::TestSandbox;
+use offboard_tests::sso::{AccountAssignment, resolved_id};
 use std::collections::BTreeSet;
 
 const REMOVALS: &[&str] = &[
@@ -31,11 +31,17 @@ fn plan(sandbox: &TestSandbox, repo: &PolicyRepo) -> usize {
     repo.plan("plan.json").removal_count()
 }
 
-#[test]
-fn a_plan_made_from_other_policy_files_is_refused() {
+/// The example sandbox and a copy of the example policies, planned into `plan.json`.
+fn planned_example() -> (TestSandbox, PolicyRepo) {
     let sandbox = TestSandbox::example(Faults::none());
     let repo = PolicyRepo::example();
     plan(&sandbox, &repo);
+    (sandbox, repo)
+}
+
+#[test]
+fn a_plan_made_from_other_policy_files_is_refused() {
+    let (sandbox, repo) = planned_example();
     let before = sandbox.snapshot();
     // A reviewer-invisible change after planning: one leaver's reason is edited.
     repo.edit("policies/leavers/2026-11-alice-wong.yaml", "HR-4211 left", "HR-4212 left");
@@ -55,9 +61,7 @@ fn a_plan_made_from_other_policy_files_is_refused() {
 
 #[test]
 fn a_plan_older_than_max_plan_age_is_refused() {
-    let sandbox = TestSandbox::example(Faults::none());
-    let repo = PolicyRepo::example();
-    plan(&sandbox, &repo);
+    let (sandbox, repo) = planned_example();
     // Backdate the plan instead of waiting: apply checks the policy digest, not the plan's own
     // digest, so editing created_at keeps it otherwise valid.
     let mut json: serde_json::Value = serde_json::from_str(&repo.read("plan.json")).unwrap();
@@ -131,60 +135,26 @@ fn a_bad_policy_file_is_reported_with_its_location_before_any_aws_call() {
     assert!(sandbox.request_log().is_empty(), "no AWS call from a bad policy: {:#?}", sandbox.request_log());
 }
 
-/// The instance ARN, a permission set ARN and a user's Identity Store id, taken from a plan.
-fn ids_from_plan(plan: &offboard_core::Plan, user: &str) -> (String, String, String) {
-    let (instance, permission_set) = plan
-        .actions
-        .iter()
-        .find_map(|a| match &a.request {
-            ApiRequest::DeleteAccountAssignment(DeleteAccountAssignment {
-                instance_arn, permission_set_arn, ..
-            }) => Some((instance_arn.clone(), permission_set_arn.clone())),
-            _ => None,
-        })
-        .expect("the plan removes an Identity Center assignment");
-    let user_id = plan
-        .principals
-        .iter()
-        .find(|p| p.principal.to_string().contains(user))
-        .and_then(|p| match &p.resolution {
-            offboard_core::Resolution::Found { id, .. } => Some(id.clone()),
-            offboard_core::Resolution::NotFound => None,
-        })
-        .unwrap_or_else(|| panic!("the plan resolved {user}"));
-    (instance, permission_set, user_id)
-}
-
 #[test]
 fn an_assignment_granted_after_planning_is_left_alone_until_the_next_plan() {
-    let sandbox = TestSandbox::example(Faults::none());
-    let repo = PolicyRepo::example();
-    plan(&sandbox, &repo);
+    let (sandbox, repo) = planned_example();
     let old_plan = repo.plan("plan.json");
-    let (instance, permission_set, alice) = ids_from_plan(&old_plan, "alice.wong");
+    let planned = old_plan
+        .actions
+        .iter()
+        .find_map(|a| AccountAssignment::deleted_by(&a.request))
+        .expect("the plan removes an Identity Center assignment");
 
-    // Someone gives Alice access again, in an account the plan never saw her in.
-    let account = "777777777777";
-    sandbox
-        .block_on(
-            sandbox
-                .sso_admin()
-                .create_account_assignment()
-                .instance_arn(&instance)
-                .target_id(account)
-                .target_type(TargetType::AwsAccount)
-                .permission_set_arn(&permission_set)
-                .principal_type(PrincipalType::User)
-                .principal_id(&alice)
-                .send(),
-        )
-        .expect("the sandbox creates the assignment");
-    let regranted = Grant::SsoAssignment(SsoAssignment {
-        account_id: account.to_owned(),
-        permission_set_arn: permission_set.clone(),
-        principal_type: PrincipalKind::User,
-        principal_id: alice.clone(),
-    });
+    // Someone gives Alice access again, in an account the plan never saw her in, with the
+    // instance and a permission set from the plan.
+    let regrant = AccountAssignment {
+        account_id: "777777777777".to_owned(),
+        principal_type: PrincipalType::User,
+        principal_id: resolved_id(&old_plan, "alice.wong"),
+        ..planned
+    };
+    sandbox.block_on(regrant.create(&sandbox.sso_admin())).expect("the sandbox creates the assignment");
+    let regranted = regrant.grant();
     let before = grants(&sandbox.snapshot());
     assert!(before.contains(&regranted));
 
@@ -207,9 +177,7 @@ fn an_assignment_granted_after_planning_is_left_alone_until_the_next_plan() {
 
 #[test]
 fn a_kendra_mapping_written_after_planning_is_not_overridden_by_the_old_plan() {
-    let sandbox = TestSandbox::example(Faults::none());
-    let repo = PolicyRepo::example();
-    plan(&sandbox, &repo);
+    let (sandbox, repo) = planned_example();
     let old_plan = repo.plan("plan.json");
     let index = "4e2f1c8a-9b3d-4a5e-8f6c-1d2e3f4a5b6c";
 

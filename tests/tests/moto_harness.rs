@@ -1,31 +1,32 @@
 //! The moto harness itself: moto starts, answers the Rust SDKs, and is found or reported missing.
 
 use aws_sdk_identitystore::types::{AlternateIdentifier, Name, UniqueAttribute};
-use aws_sdk_ssoadmin::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_ssoadmin::config::{BehaviorVersion, Credentials, Region, SharedCredentialsProvider};
 use offboard_tests::moto::MotoServer;
 
-fn credentials() -> Credentials {
-    Credentials::new("test", "test", None, None, "moto-harness")
+/// The one SDK configuration both clients are made from: moto's endpoint, a fixed region and
+/// dummy credentials.
+fn config(moto: &MotoServer) -> aws_config::SdkConfig {
+    aws_config::SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            "test",
+            "test",
+            None,
+            None,
+            "moto-harness",
+        )))
+        .endpoint_url(&moto.url)
+        .build()
 }
 
 fn sso_admin(moto: &MotoServer) -> aws_sdk_ssoadmin::Client {
-    let config = aws_sdk_ssoadmin::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(credentials())
-        .endpoint_url(&moto.url)
-        .build();
-    aws_sdk_ssoadmin::Client::from_conf(config)
+    aws_sdk_ssoadmin::Client::new(&config(moto))
 }
 
 fn identity_store(moto: &MotoServer) -> aws_sdk_identitystore::Client {
-    let config = aws_sdk_identitystore::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(credentials())
-        .endpoint_url(&moto.url)
-        .build();
-    aws_sdk_identitystore::Client::from_conf(config)
+    aws_sdk_identitystore::Client::new(&config(moto))
 }
 
 #[tokio::test]

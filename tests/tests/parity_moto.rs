@@ -8,11 +8,12 @@
 //! the observation records what AWS documents and the comment says how moto differs.
 
 use aws_sdk_identitystore::types::{AlternateIdentifier, Email, MemberId, Name, UniqueAttribute};
-use aws_sdk_ssoadmin::types::{PrincipalType, StatusValues, TargetType};
+use aws_sdk_ssoadmin::types::{PrincipalType, StatusValues};
 use aws_smithy_types::Document;
 use offboard_sandbox::{Faults, Org};
 use offboard_tests::moto::MotoServer;
 use offboard_tests::sandbox::TestSandbox;
+use offboard_tests::sso::AccountAssignment;
 use std::collections::{BTreeMap, BTreeSet};
 
 const USERS: [(&str, &str, &str); 2] =
@@ -137,17 +138,22 @@ impl Side {
         }
         self.load_permission_sets().await;
         for (ps, account, principal, is_group) in ASSIGNMENTS {
-            self.sso
-                .create_account_assignment()
-                .instance_arn(&self.instance_arn)
-                .target_id(account)
-                .target_type(TargetType::AwsAccount)
-                .permission_set_arn(&self.permission_sets[ps])
-                .principal_type(if is_group { PrincipalType::Group } else { PrincipalType::User })
-                .principal_id(&principal_ids[principal])
-                .send()
+            let kind = if is_group { PrincipalType::Group } else { PrincipalType::User };
+            self.assignment(ps, account, kind, &principal_ids[principal])
+                .create(&self.sso)
                 .await
                 .expect("CreateAccountAssignment");
+        }
+    }
+
+    /// An assignment on this side's instance, of a permission set by name.
+    fn assignment(&self, ps: &str, account: &str, kind: PrincipalType, principal_id: &str) -> AccountAssignment {
+        AccountAssignment {
+            instance_arn: self.instance_arn.clone(),
+            account_id: account.to_owned(),
+            permission_set_arn: self.permission_sets[ps].clone(),
+            principal_type: kind,
+            principal_id: principal_id.to_owned(),
         }
     }
 
@@ -169,15 +175,10 @@ impl Side {
     }
 
     async fn user_id(&self, path: &str, value: &str) -> Result<String, String> {
-        let attribute = UniqueAttribute::builder()
-            .attribute_path(path)
-            .attribute_value(Document::String(value.to_owned()))
-            .build()
-            .expect("a unique attribute");
         self.ids
             .get_user_id()
             .identity_store_id(&self.store_id)
-            .alternate_identifier(AlternateIdentifier::UniqueAttribute(attribute))
+            .alternate_identifier(unique_attribute(path, value))
             .send()
             .await
             .map(|o| o.user_id().to_owned())
@@ -185,15 +186,10 @@ impl Side {
     }
 
     async fn group_id(&self) -> String {
-        let attribute = UniqueAttribute::builder()
-            .attribute_path("displayName")
-            .attribute_value(Document::String(GROUP.to_owned()))
-            .build()
-            .expect("a unique attribute");
         self.ids
             .get_group_id()
             .identity_store_id(&self.store_id)
-            .alternate_identifier(AlternateIdentifier::UniqueAttribute(attribute))
+            .alternate_identifier(unique_attribute("displayName", GROUP))
             .send()
             .await
             .expect("GetGroupId")
@@ -229,11 +225,26 @@ impl Side {
                     r.account_id().unwrap_or("?"),
                     r.permission_set_arn().and_then(|a| ps_names.get(&a.to_owned())).map_or("?", |n| n.as_str()),
                     r.principal_type().map_or("?", |t| t.as_str()),
-                    r.principal_id().and_then(|i| names.get(i)).map_or("?", |n| n.as_str()),
+                    r.principal_id().map_or("?", |i| name_of(names, i)),
                 )
             })
             .collect()
     }
+}
+
+/// The `AlternateIdentifier` of GetUserId / GetGroupId that looks `path` up by `value`.
+fn unique_attribute(path: &str, value: &str) -> AlternateIdentifier {
+    let attribute = UniqueAttribute::builder()
+        .attribute_path(path)
+        .attribute_value(Document::String(value.to_owned()))
+        .build()
+        .expect("a unique attribute");
+    AlternateIdentifier::UniqueAttribute(attribute)
+}
+
+/// The name behind an id this side made, or `?` for an id the scenario did not create.
+fn name_of<'n>(names: &'n BTreeMap<String, String>, id: &str) -> &'n str {
+    names.get(id).map_or("?", String::as_str)
 }
 
 fn code<E: aws_sdk_ssoadmin::error::ProvideErrorMetadata>(e: &E) -> String {
@@ -268,12 +279,8 @@ async fn observe(side: &Side) -> BTreeMap<&'static str, String> {
         .send()
         .await
         .expect("ListGroupMembershipsForMember");
-    let groups: Vec<&str> = memberships
-        .group_memberships()
-        .iter()
-        .filter_map(|m| m.group_id())
-        .map(|g| names.get(g).map_or("?", |n| n.as_str()))
-        .collect();
+    let groups: Vec<&str> =
+        memberships.group_memberships().iter().filter_map(|m| m.group_id()).map(|g| name_of(&names, g)).collect();
     seen.insert("ana's groups", format!("{groups:?}"));
 
     seen.insert("ana's assignments", format!("{:?}", side.assignments_of(PrincipalType::User, &ana, &names).await));
@@ -290,26 +297,13 @@ async fn observe(side: &Side) -> BTreeMap<&'static str, String> {
         .send()
         .await
         .expect("ListAccountAssignments");
-    let principals: BTreeSet<&str> = on_account
-        .account_assignments()
-        .iter()
-        .filter_map(|a| a.principal_id())
-        .map(|p| names.get(p).map_or("?", |n| n.as_str()))
-        .collect();
+    let principals: BTreeSet<&str> =
+        on_account.account_assignments().iter().filter_map(|a| a.principal_id()).map(|p| name_of(&names, p)).collect();
     seen.insert("ReadOnlyAccess on 111111111111", format!("{principals:?}"));
 
     // Delete ana's AdminAccess on 222222222222 and follow it to the end.
-    let delete = || {
-        side.sso
-            .delete_account_assignment()
-            .instance_arn(&side.instance_arn)
-            .target_id("222222222222")
-            .target_type(TargetType::AwsAccount)
-            .permission_set_arn(&side.permission_sets["AdminAccess"])
-            .principal_type(PrincipalType::User)
-            .principal_id(&ana)
-            .send()
-    };
+    let anas_admin = side.assignment("AdminAccess", "222222222222", PrincipalType::User, &ana);
+    let delete = || anas_admin.delete(&side.sso);
     let accepted = delete().await.expect("DeleteAccountAssignment");
     let status = accepted.account_assignment_deletion_status().expect("a deletion status");
     // AWS documents an asynchronous IN_PROGRESS answer (the sandbox gives it); moto deletes at
@@ -342,17 +336,7 @@ async fn observe(side: &Side) -> BTreeMap<&'static str, String> {
     );
     seen.insert("deleting it again", delete().await.map(|_| "accepted".to_owned()).unwrap_or_else(|e| code(&e)));
 
-    side.sso
-        .create_account_assignment()
-        .instance_arn(&side.instance_arn)
-        .target_id("222222222222")
-        .target_type(TargetType::AwsAccount)
-        .permission_set_arn(&side.permission_sets["AdminAccess"])
-        .principal_type(PrincipalType::User)
-        .principal_id(&ana)
-        .send()
-        .await
-        .expect("CreateAccountAssignment");
+    anas_admin.create(&side.sso).await.expect("CreateAccountAssignment");
     seen.insert(
         "ana's assignments after the re-grant",
         format!("{:?}", side.assignments_of(PrincipalType::User, &ana, &names).await),

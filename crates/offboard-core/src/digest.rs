@@ -14,11 +14,18 @@ pub fn sha256_json<T: Serialize + ?Sized>(value: &T) -> String {
 }
 
 pub fn sha256_bytes(bytes: &[u8]) -> String {
-    let hash = Sha256::digest(bytes);
-    let mut out = String::with_capacity(7 + 64);
-    out.push_str("sha256:");
-    for b in hash {
-        out.push_str(&format!("{b:02x}"));
+    // The digest's `LowerHex` (from sha2's `generic-array`) writes the 64 lower-case hex digits.
+    format!("sha256:{:x}", Sha256::digest(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digests_are_prefixed_lower_case_hex() {
+        // SHA-256 of the empty input (FIPS 180-2 examples).
+        assert_eq!(sha256_bytes(b""), "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_eq!(sha256_bytes(b"abc"), "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
-    out
 }

@@ -1,5 +1,7 @@
 //! The four services offboard talks to, each with its embedded model.
 
+use std::fmt;
+use std::str::FromStr;
 use std::sync::LazyLock;
 
 use crate::model::Model;
@@ -186,6 +188,85 @@ impl Service {
     }
 }
 
+impl Service {
+    /// The order in which services are listed to people (error messages, the sandbox's fault
+    /// settings): the Identity Store first, where a person is found, then the access they hold.
+    /// [`SERVICES`] keeps its own order because it is indexed by the enum; this one is kept
+    /// separate so that those listings read the same whatever the table order.
+    pub const LISTING_ORDER: [Service; 4] =
+        [Service::IdentityStore, Service::SsoAdmin, Service::AppStream, Service::Kendra];
+
+    /// The Smithy namespace (`com.amazonaws.ssoadmin`), which qualifies error shape ids in
+    /// rpcv2Cbor `__type`.
+    pub fn smithy_namespace(self) -> &'static str {
+        self.info().smithy_namespace
+    }
+
+    /// The service whose botocore name (`sso-admin`, `identitystore`, …) this is.
+    pub fn from_botocore_name(name: &str) -> Option<Service> {
+        SERVICES.iter().find(|s| s.botocore_name == name).map(|s| s.service)
+    }
+}
+
+/// The botocore names in [`Service::LISTING_ORDER`], for messages that list them.
+const LISTED_NAMES: [&str; 4] = {
+    let mut names = [""; 4];
+    let mut i = 0;
+    while i < names.len() {
+        names[i] = SERVICES[Service::LISTING_ORDER[i] as usize].botocore_name;
+        i += 1;
+    }
+    names
+};
+
+/// Shows the botocore name, which is what people type (`--tps sso-admin=5`) and read in logs.
+impl fmt::Display for Service {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.botocore_name())
+    }
+}
+
+/// A service name that is not the botocore name of one of the four services.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown service `{0}`; expected one of {names}", names = LISTED_NAMES.join(", "))]
+pub struct UnknownService(pub String);
+
+/// Parses a botocore name, the inverse of `Display`.
+impl FromStr for Service {
+    type Err = UnknownService;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Service::from_botocore_name(s).ok_or_else(|| UnknownService(s.to_owned()))
+    }
+}
+
+/// Serialized as the botocore name (`"sso-admin"`), also as a map key.
+impl serde::Serialize for Service {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.botocore_name())
+    }
+}
+
+/// Deserialized from the botocore name. An unknown name is reported the way serde reports an
+/// unknown enum variant, listing the names in [`Service::LISTING_ORDER`].
+impl<'de> serde::Deserialize<'de> for Service {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Name;
+        impl serde::de::Visitor<'_> for Name {
+            type Value = Service;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "one of {}", LISTED_NAMES.join(", "))
+            }
+
+            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Service, E> {
+                Service::from_botocore_name(name).ok_or_else(|| E::unknown_variant(name, &LISTED_NAMES))
+            }
+        }
+        deserializer.deserialize_str(Name)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,5 +288,35 @@ mod tests {
         assert_eq!(Quota::from_tps_key("kendra"), Some(Quota::Kendra));
         assert_eq!(Quota::from_tps_key("identitystore"), None);
         assert_eq!(Service::IdentityStore.quota(), Service::SsoAdmin.quota());
+    }
+
+    #[test]
+    fn the_listing_order_names_every_service_once() {
+        let mut listed = Service::LISTING_ORDER.to_vec();
+        listed.sort();
+        assert_eq!(listed, Service::ALL);
+        assert_eq!(LISTED_NAMES, ["identitystore", "sso-admin", "appstream", "kendra"]);
+    }
+
+    #[test]
+    fn botocore_names_parse_display_and_serialize_alike() {
+        for s in Service::ALL {
+            assert_eq!(s.to_string().parse::<Service>(), Ok(s));
+            let json = serde_json::to_string(&s).unwrap();
+            assert_eq!(json, format!("\"{}\"", s.botocore_name()));
+            assert_eq!(serde_json::from_str::<Service>(&json).unwrap(), s);
+        }
+        let err = "s3".parse::<Service>().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "unknown service `s3`; expected one of identitystore, sso-admin, appstream, kendra"
+        );
+        let err = serde_json::from_str::<Service>("\"sso\"").unwrap_err().to_string();
+        assert!(
+            err.starts_with(
+                "unknown variant `sso`, expected one of `identitystore`, `sso-admin`, `appstream`, `kendra`"
+            ),
+            "{err}"
+        );
     }
 }

@@ -148,4 +148,18 @@ impl Shape {
     pub fn pattern_matches(&self, value: &str) -> Option<bool> {
         self.pattern_regex().map(|re| re.is_match(value))
     }
+
+    /// Whether AWS would accept `value` for this string shape: its length in Unicode scalar
+    /// values (how Smithy's `@length` counts) within `min..=max`, its pattern matched by the
+    /// whole value, and one of the enum values if the shape is an enum. These are the checks
+    /// [`crate::Model::validate_input`] makes of a string, for callers that check values before
+    /// any request exists (e.g. the sandbox's fixture). A pattern the `regex` crate cannot
+    /// compile is not checked, as there.
+    pub fn accepts_str(&self, value: &str) -> bool {
+        let len = value.chars().count() as u64;
+        self.min_length().is_none_or(|min| len >= min)
+            && self.max_length().is_none_or(|max| len <= max)
+            && self.pattern_matches(value) != Some(false)
+            && (self.enum_values.is_empty() || self.enum_values.iter().any(|e| e == value))
+    }
 }

@@ -60,3 +60,25 @@ fn every_other_pattern_compiles_and_is_cached() {
     // 43 + 16 + 29 + 78 patterns in the four models, minus the seven above.
     assert_eq!(checked, 43 + 16 + 29 + 78 - 7);
 }
+
+#[test]
+fn accepts_str_checks_length_pattern_and_enum_like_validate_input() {
+    let shape = |service: Service, name: &str| service.model().shape(name).unwrap();
+    let account = shape(Service::SsoAdmin, "AccountId");
+    assert!(account.accepts_str("111111111111"));
+    assert!(!account.accepts_str("11111111111"), "too short");
+    assert!(!account.accepts_str("\u{661}11111111111"), "Java's \\d is ASCII-only");
+    let name = shape(Service::SsoAdmin, "PermissionSetName");
+    assert!(name.accepts_str(&"a".repeat(32)));
+    assert!(!name.accepts_str(&"a".repeat(33)), "max 32");
+    assert!(!name.accepts_str(""), "min 1");
+    let persona = shape(Service::Kendra, "Persona");
+    assert!(persona.accepts_str("OWNER"));
+    assert!(!persona.accepts_str("owner"), "enum values are exact");
+    // Length counts Unicode scalar values, not bytes: 128 two-byte characters fit UserName.
+    assert!(shape(Service::IdentityStore, "UserName").accepts_str(&"é".repeat(128)));
+    // An uncompilable pattern is not checked, as in validate_input.
+    let duration = shape(Service::SsoAdmin, "Duration");
+    assert!(duration.pattern_regex().is_none());
+    assert!(duration.accepts_str("not a duration"));
+}

@@ -53,18 +53,14 @@ impl ApiError {
     }
 
     /// The service's own 500: `InternalServerException` where the model has it, AWS's common
-    /// `InternalFailure` for AppStream (whose model lists no server error).
+    /// `InternalFailure` for a service whose model lists no server error (AppStream).
     pub fn internal(service: AwsService) -> ApiError {
-        match service {
-            AwsService::AppStream => ApiError::new(
-                "InternalFailure",
-                "The request processing has failed because of an unknown error, exception or failure.",
-            ),
-            _ => ApiError::new(
-                "InternalServerException",
-                "The request processing has failed because of an unknown error, exception or failure.",
-            ),
-        }
+        let code = if models_error(service, "InternalServerException") {
+            "InternalServerException"
+        } else {
+            "InternalFailure"
+        };
+        ApiError::new(code, "The request processing has failed because of an unknown error, exception or failure.")
     }
 
     pub fn unavailable() -> ApiError {
@@ -78,8 +74,9 @@ impl ApiError {
             "ResourceNotFoundException" => 404,
             "ConflictException" => 409,
             "ServiceQuotaExceededException" => 402,
-            // AppStream uses AWS's common error list, where throttling is a 400.
-            "ThrottlingException" if service == Some(AwsService::AppStream) => 400,
+            // A service whose model has no ThrottlingException (AppStream) throttles with AWS's
+            // common error, which is a 400.
+            "ThrottlingException" if service.is_some_and(|s| !models_error(s, "ThrottlingException")) => 400,
             "ThrottlingException" => 429,
             "InternalServerException" | "InternalFailure" => 500,
             "ServiceUnavailableException" => 503,
@@ -91,4 +88,10 @@ impl ApiError {
     pub fn is_modeled_by(&self, service: AwsService, operation: &str) -> bool {
         service.model().error_shapes(operation).iter().any(|e| *e == self.code)
     }
+}
+
+/// Whether `service`'s model defines the error shape `code`. Errors it does not define are AWS's
+/// common errors (throttling and 5xx of AppStream, `UnknownOperationException`, …).
+pub(crate) fn models_error(service: AwsService, code: &str) -> bool {
+    service.model().shape(code).is_some_and(|s| s.exception)
 }

@@ -87,7 +87,7 @@ impl App {
                 let response = wire::encode_error(rejected.service, rejected.protocol, &rejected.error, &request_id);
                 self.record(LoggedRequest {
                     seq: 0,
-                    service: rejected.service.map_or("unknown", |s| s.name()).to_owned(),
+                    service: rejected.service.map_or("unknown", |s| s.botocore_name()).to_owned(),
                     operation: rejected.operation,
                     protocol: rejected.protocol.name().to_owned(),
                     params: rejected.params,
@@ -147,7 +147,7 @@ impl App {
         tracing::debug!(service = %req.service, operation = %req.operation, status = response.status, ?error, ?fault, "request");
         self.record(LoggedRequest {
             seq: 0,
-            service: req.service.name().to_owned(),
+            service: req.service.botocore_name().to_owned(),
             operation: req.operation,
             protocol: req.protocol.name().to_owned(),
             params: req.params,

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::api_error::ApiError;
+use crate::api_error::{ApiError, models_error};
 use crate::service::AwsService;
 
 /// Whether answers are checked: in debug builds (tests), not in release builds (benchmarks).
@@ -21,11 +21,10 @@ pub(crate) fn check_output(service: AwsService, operation: &str, output: &Value)
 /// service whose model omits them, `UnknownOperationException`, `SerializationException`) are
 /// AWS's common errors and are not checked.
 pub(crate) fn check_error(service: AwsService, operation: &str, error: &ApiError, members: &Value) -> Vec<String> {
-    let model = service.model();
-    if !model.shape(&error.code).is_some_and(|s| s.exception) {
+    if !models_error(service, &error.code) {
         return Vec::new();
     }
-    let mut findings: Vec<String> = match model.validate_error(&error.code, members) {
+    let mut findings: Vec<String> = match service.model().validate_error(&error.code, members) {
         Ok(()) => Vec::new(),
         Err(violations) => violations.0.iter().map(ToString::to_string).collect(),
     };

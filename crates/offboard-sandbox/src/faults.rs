@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
 
 use crate::service::AwsService;
 
@@ -30,6 +30,7 @@ pub struct Faults {
     pub seed: u64,
     /// Per-service request rate limit in requests per second (token bucket, burst = one second's
     /// worth, at least 1). Requests beyond it get `ThrottlingException`.
+    #[serde(serialize_with = "serialize_tps")]
     pub tps: BTreeMap<AwsService, f64>,
     /// Fraction (0..=1) of requests answered with a 5xx: the service's internal error (500) or
     /// `ServiceUnavailableException` (503), chosen at random.
@@ -119,8 +120,8 @@ impl Faults {
                 return Err(FaultsError(format!("{name} is {rate}; expected a fraction between 0 and 1 (e.g. 0.1)")));
             }
         }
-        for (service, tps) in &self.tps {
-            if !tps.is_finite() || *tps <= 0.0 {
+        for (service, tps) in listed(&self.tps) {
+            if !tps.is_finite() || tps <= 0.0 {
                 return Err(FaultsError(format!(
                     "tps for {service} is {tps}; expected a positive number of requests per second"
                 )));
@@ -138,6 +139,17 @@ impl Faults {
     pub(crate) fn deletion_fails(&self, names: &[&str]) -> bool {
         names.iter().any(|n| self.fail_deletions.contains(*n))
     }
+}
+
+/// The rate limits in [`AwsService::LISTING_ORDER`]: the order in which fault settings have
+/// always been written and checked. Iterating the map itself would follow the enum's order,
+/// which is the order of offboard-models' table and differs.
+fn listed(tps: &BTreeMap<AwsService, f64>) -> impl Iterator<Item = (AwsService, f64)> + '_ {
+    AwsService::LISTING_ORDER.into_iter().filter_map(|service| tps.get(&service).map(|t| (service, *t)))
+}
+
+fn serialize_tps<S: Serializer>(tps: &BTreeMap<AwsService, f64>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(listed(tps))
 }
 
 fn duration_ms(d: Duration) -> u64 {
@@ -303,5 +315,17 @@ mod tests {
         let partial: Faults = serde_json::from_str(r#"{"error_rate":0.25}"#).unwrap();
         assert_eq!(partial.error_rate, 0.25);
         assert!(serde_json::from_str::<Faults>(r#"{"eror_rate":0.25}"#).is_err());
+    }
+
+    #[test]
+    fn rate_limits_are_written_and_checked_identity_store_first() {
+        let all = AwsService::ALL.into_iter().rev().fold(Faults::none(), |f, s| f.with_tps(s, 1.0));
+        // The text, not a `Value`: a `Value`'s map would sort the keys itself.
+        let json = serde_json::to_string(&all).unwrap();
+        assert!(json.contains(r#""tps":{"identitystore":1.0,"sso-admin":1.0,"appstream":1.0,"kendra":1.0}"#), "{json}");
+        let err = serde_json::from_str::<Faults>(r#"{"tps":{"s3":1}}"#).unwrap_err().to_string();
+        assert!(err.contains("expected one of `identitystore`, `sso-admin`, `appstream`, `kendra`"), "{err}");
+        let two_bad = Faults::none().with_tps(AwsService::SsoAdmin, 0.0).with_tps(AwsService::IdentityStore, -1.0);
+        assert!(two_bad.validate().unwrap_err().to_string().contains("tps for identitystore"));
     }
 }

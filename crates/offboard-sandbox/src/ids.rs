@@ -18,28 +18,17 @@ pub(crate) fn digest(parts: &[&str]) -> [u8; 32] {
 
 /// Lower-case hex of `bytes`.
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
-    }
-    out
+    hex::encode(bytes)
 }
 
-/// Inverse of [`hex`]; `None` for odd lengths or non-hex characters.
+/// Inverse of [`hex`]; `None` for odd lengths or non-hex characters. Only the lower-case form
+/// [`hex`] writes is accepted (the `hex` crate would take upper case too), so a pagination token
+/// has exactly one spelling and an edited one is refused.
 pub(crate) fn unhex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
+    if text.bytes().any(|c| c.is_ascii_uppercase()) {
         return None;
     }
-    let nibble = |c: u8| -> Option<u8> {
-        match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            _ => None,
-        }
-    };
-    text.as_bytes().chunks(2).map(|pair| Some(nibble(pair[0])? << 4 | nibble(pair[1])?)).collect()
+    hex::decode(text).ok()
 }
 
 /// A version-4-shaped UUID (`8-4-4-4-12`, lower case) derived from the parts.
@@ -95,6 +84,7 @@ mod tests {
         assert_eq!(unhex("0001abff").unwrap(), bytes);
         assert!(unhex("abc").is_none());
         assert!(unhex("zz").is_none());
+        assert!(unhex("0001ABFF").is_none(), "one spelling only");
     }
 
     #[test]

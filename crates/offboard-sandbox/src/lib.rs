@@ -44,4 +44,5 @@ pub use fixture::{FixtureError, Org};
 pub use request_log::LoggedRequest;
 pub use server::{RunningSandbox, Sandbox, SandboxError, serve};
 pub use service::{AwsService, Protocol, UnknownService};
+pub use services::operations as emulated_operations;
 pub use snapshot::StateSnapshot;

@@ -12,7 +12,7 @@
 //! are capped at 25) and for `DescribeStacks`; 10 for Kendra `ListExperienceEntities` (no
 //! `MaxResults`).
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::api_error::ApiError;
 use crate::ids;
@@ -70,6 +70,18 @@ impl Pager {
             _ => None,
         };
         (page, next)
+    }
+
+    /// The answer of a list operation: one page of `items` (as [`Pager::page`] takes them) under
+    /// `member`, and `NextToken` when more items follow.
+    pub fn list_output(&self, member: &str, items: Vec<(String, Value)>) -> Value {
+        let (page, next) = self.page(items);
+        let mut out = Map::new();
+        out.insert(member.to_owned(), Value::Array(page));
+        if let Some(token) = next {
+            out.insert("NextToken".to_owned(), Value::String(token));
+        }
+        Value::Object(out)
     }
 }
 

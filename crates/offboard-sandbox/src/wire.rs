@@ -116,13 +116,21 @@ pub(crate) fn decode(method: &str, path: &str, target: Option<&str>, body: &[u8]
 }
 
 fn unknown_service(name: &str) -> ApiError {
+    let [others @ .., last] = AwsService::LISTING_ORDER.map(AwsService::target_prefix);
     ApiError::unknown_operation(format!(
-        "unknown service `{name}`; offboard-sandbox serves AWSIdentityStore, SWBExternalService, PhotonAdminProxyService and AWSKendraFrontendService"
+        "unknown service `{name}`; offboard-sandbox serves {} and {last}",
+        others.join(", ")
     ))
 }
 
+/// Whether the service's model offers rpcv2Cbor (botocore's `smithy-rpc-v2-cbor`); every model
+/// offers awsJson1_1.
+fn speaks_cbor(service: AwsService) -> bool {
+    service.model().protocols().iter().any(|p| p == "smithy-rpc-v2-cbor")
+}
+
 fn route(service: AwsService, operation: &str, protocol: Protocol, params: Value) -> Result<ApiRequest, Box<Rejected>> {
-    if protocol == Protocol::RpcV2Cbor && service != AwsService::AppStream {
+    if protocol == Protocol::RpcV2Cbor && !speaks_cbor(service) {
         return Err(Box::new(Rejected {
             service: Some(service),
             operation: operation.to_owned(),
@@ -135,15 +143,11 @@ fn route(service: AwsService, operation: &str, protocol: Protocol, params: Value
         }));
     }
     if !crate::services::operations(service).contains(&operation) {
-        let error = ApiError::unknown_operation(if service.model().has_operation(operation) {
-            format!(
-                "offboard-sandbox does not emulate {}.{operation}; it emulates {}",
-                service.target_prefix(),
-                crate::services::operations(service).join(", ")
-            )
+        let error = if service.model().has_operation(operation) {
+            crate::services::not_emulated(service, operation)
         } else {
-            format!("{} has no operation `{operation}`", service.target_prefix())
-        });
+            ApiError::unknown_operation(format!("{} has no operation `{operation}`", service.target_prefix()))
+        };
         return Err(Box::new(Rejected {
             service: Some(service),
             operation: operation.to_owned(),
@@ -183,7 +187,13 @@ pub(crate) fn error_members(service: Option<AwsService>, error: &ApiError, reque
     for (k, v) in &error.fields {
         body.insert(k.clone(), v.clone());
     }
-    if service == Some(AwsService::IdentityStore) {
+    // Identity Store's error shapes have a `RequestId` member, and AWS fills it in on every
+    // error; the other three models have no such member.
+    let repeats_request_id = match service {
+        Some(AwsService::IdentityStore) => true,
+        Some(AwsService::SsoAdmin | AwsService::AppStream | AwsService::Kendra) | None => false,
+    };
+    if repeats_request_id {
         body.insert("RequestId".to_owned(), Value::String(request_id.to_owned()));
     }
     Value::Object(body)
@@ -212,9 +222,11 @@ pub(crate) fn encode_error(
             }
         }
         Protocol::RpcV2Cbor => {
-            let namespace = service.unwrap_or(AwsService::AppStream).smithy_namespace();
-            body.insert("__type".to_owned(), Value::String(format!("{namespace}#{}", error.code)));
-            let model = service.unwrap_or(AwsService::AppStream).model();
+            // An rpcv2Cbor request that named no known service is answered as AppStream, the
+            // one service that speaks rpcv2Cbor, would answer it.
+            let service = service.unwrap_or(AwsService::AppStream);
+            body.insert("__type".to_owned(), Value::String(format!("{}#{}", service.smithy_namespace(), error.code)));
+            let model = service.model();
             let shape = model.shape(&error.code).map(|s| s.name.as_str());
             WireResponse {
                 status,
@@ -249,6 +261,13 @@ mod tests {
         assert!(err.error.message.contains("does not emulate"), "{}", err.error.message);
         let err = decode("POST", "/", Some("Nope.Thing"), b"{}").unwrap_err();
         assert_eq!(err.error.code, "UnknownOperationException");
+        assert!(
+            err.error.message.ends_with(
+                "serves AWSIdentityStore, SWBExternalService, PhotonAdminProxyService and AWSKendraFrontendService"
+            ),
+            "{}",
+            err.error.message
+        );
         let err = decode("POST", "/", None, b"{}").unwrap_err();
         assert_eq!(err.error.code, "UnknownOperationException");
         let err = decode("POST", "/", Some("AWSKendraFrontendService.DescribeIndex"), b"[1]").unwrap_err();

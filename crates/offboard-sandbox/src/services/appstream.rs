@@ -14,7 +14,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Ctx, put_opt, unknown};
+use super::{Ctx, not_emulated, put_opt};
 use crate::api_error::ApiError;
 use crate::fixture::StackAssociation;
 use crate::pagination::Pager;
@@ -34,7 +34,7 @@ pub(super) fn handle(world: &mut World, ctx: &Ctx<'_>, operation: &str, input: &
         "DescribeUserStackAssociations" => describe_associations(world, input),
         "BatchDisassociateUserStack" => batch(world, ctx, input, false),
         "BatchAssociateUserStack" => batch(world, ctx, input, true),
-        other => Err(unknown(AwsService::AppStream, other)),
+        other => Err(not_emulated(AwsService::AppStream, other)),
     }
 }
 
@@ -62,11 +62,7 @@ fn describe_stacks(world: &World, input: &Value) -> Result<Value, ApiError> {
             (s.name.clone(), Value::Object(stack))
         })
         .collect();
-    let (page, next) = pager.page(items);
-    let mut out = Map::new();
-    out.insert("Stacks".to_owned(), Value::Array(page));
-    put_opt(&mut out, "NextToken", next);
-    Ok(Value::Object(out))
+    Ok(pager.list_output("Stacks", items))
 }
 
 fn association_json(a: &StackAssociation) -> Value {

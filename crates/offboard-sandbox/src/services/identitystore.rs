@@ -7,7 +7,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Ctx, put_opt, required_str, unknown};
+use super::{Ctx, not_emulated, put_opt, required_str};
 use crate::api_error::ApiError;
 use crate::fixture::{Org, User};
 use crate::pagination::Pager;
@@ -20,11 +20,11 @@ pub(super) fn handle(world: &mut World, _ctx: &Ctx<'_>, operation: &str, input: 
     let org = &world.org;
     check_store(org, input)?;
     match operation {
-        "GetUserId" => get_user_id(org, input),
-        "GetGroupId" => get_group_id(org, input),
+        "GetUserId" => get_id(org, input, Entity::User),
+        "GetGroupId" => get_id(org, input, Entity::Group),
         "ListGroupMembershipsForMember" => list_memberships(org, input),
         "DescribeUser" => describe_user(org, input),
-        other => Err(unknown(AwsService::IdentityStore, other)),
+        other => Err(not_emulated(AwsService::IdentityStore, other)),
     }
 }
 
@@ -73,51 +73,82 @@ fn unique_attribute(input: &Value) -> Result<Option<(&str, &str)>, ApiError> {
     Ok(Some((path, value)))
 }
 
-fn get_user_id(org: &Org, input: &Value) -> Result<Value, ApiError> {
-    let user = match unique_attribute(input)? {
-        Some(("userName", value)) => {
-            let wanted = value.to_lowercase();
-            org.identity_store.users.iter().find(|u| u.user_name.to_lowercase() == wanted)
+/// What `GetUserId` and `GetGroupId` look up; they differ only in these names and lookups.
+#[derive(Clone, Copy, Debug)]
+enum Entity {
+    User,
+    Group,
+}
+
+impl Entity {
+    /// The `ResourceType` of a not-found error, and the ARN kind.
+    fn resource_type(self) -> &'static str {
+        match self {
+            Entity::User => "USER",
+            Entity::Group => "GROUP",
         }
-        Some(("emails.value", value)) => {
-            let wanted = value.to_lowercase();
-            org.identity_store.users.iter().find(|u| u.emails.iter().any(|e| e.to_lowercase() == wanted))
+    }
+
+    fn arn_kind(self) -> &'static str {
+        match self {
+            Entity::User => "user",
+            Entity::Group => "group",
         }
-        Some((path, _)) => {
-            return Err(ApiError::validation(format!(
-                "{path} is not a valid unique attribute path for users; use userName or emails.value"
-            )));
+    }
+
+    /// The answer's id and ARN members.
+    fn members(self) -> (&'static str, &'static str) {
+        match self {
+            Entity::User => ("UserId", "UserArn"),
+            Entity::Group => ("GroupId", "GroupArn"),
         }
-        None => None,
-    };
-    match user {
-        Some(u) => Ok(json!({
-            "IdentityStoreId": org.identity_store.id,
-            "UserId": u.id,
-            "UserArn": arn("user", &u.id),
-        })),
-        None => Err(not_found("USER", None, "USER not found.".to_owned())),
+    }
+
+    /// What a wrong attribute path is told: the kind, in the plural, and the paths that work.
+    fn valid_paths(self) -> &'static str {
+        match self {
+            Entity::User => "users; use userName or emails.value",
+            Entity::Group => "groups; use displayName",
+        }
+    }
+
+    /// The id of the entity whose attribute `path` is `value`: `None` for a path this kind of
+    /// entity cannot be looked up by, `Some(None)` when no entity matches.
+    fn find<'o>(self, org: &'o Org, path: &str, value: &str) -> Option<Option<&'o str>> {
+        let users = &org.identity_store.users;
+        let found = match (self, path) {
+            (Entity::User, "userName") => {
+                let wanted = value.to_lowercase();
+                users.iter().find(|u| u.user_name.to_lowercase() == wanted).map(|u| &u.id)
+            }
+            (Entity::User, "emails.value") => {
+                let wanted = value.to_lowercase();
+                users.iter().find(|u| u.emails.iter().any(|e| e.to_lowercase() == wanted)).map(|u| &u.id)
+            }
+            (Entity::Group, "displayName") => org.group_by_name(value).map(|g| &g.id),
+            (Entity::User | Entity::Group, _) => return None,
+        };
+        Some(found.map(String::as_str))
     }
 }
 
-fn get_group_id(org: &Org, input: &Value) -> Result<Value, ApiError> {
-    let group = match unique_attribute(input)? {
-        Some(("displayName", value)) => org.group_by_name(value),
-        Some((path, _)) => {
-            return Err(ApiError::validation(format!(
-                "{path} is not a valid unique attribute path for groups; use displayName"
-            )));
-        }
+/// `GetUserId` and `GetGroupId`.
+fn get_id(org: &Org, input: &Value, entity: Entity) -> Result<Value, ApiError> {
+    let found = match unique_attribute(input)? {
+        Some((path, value)) => entity.find(org, path, value).ok_or_else(|| {
+            ApiError::validation(format!("{path} is not a valid unique attribute path for {}", entity.valid_paths()))
+        })?,
         None => None,
     };
-    match group {
-        Some(g) => Ok(json!({
-            "IdentityStoreId": org.identity_store.id,
-            "GroupId": g.id,
-            "GroupArn": arn("group", &g.id),
-        })),
-        None => Err(not_found("GROUP", None, "GROUP not found.".to_owned())),
-    }
+    let Some(id) = found else {
+        return Err(not_found(entity.resource_type(), None, format!("{} not found.", entity.resource_type())));
+    };
+    let (id_member, arn_member) = entity.members();
+    Ok(json!({
+        "IdentityStoreId": org.identity_store.id,
+        id_member: id,
+        arn_member: arn(entity.arn_kind(), id),
+    }))
 }
 
 fn member_user<'a>(org: &'a Org, input: &Value, member: &str) -> Result<&'a User, ApiError> {
@@ -155,11 +186,7 @@ fn list_memberships(org: &Org, input: &Value) -> Result<Value, ApiError> {
             )
         })
         .collect();
-    let (page, next) = pager.page(items);
-    let mut out = Map::new();
-    out.insert("GroupMemberships".to_owned(), Value::Array(page));
-    put_opt(&mut out, "NextToken", next);
-    Ok(Value::Object(out))
+    Ok(pager.list_output("GroupMemberships", items))
 }
 
 fn describe_user(org: &Org, input: &Value) -> Result<Value, ApiError> {

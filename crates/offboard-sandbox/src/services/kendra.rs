@@ -22,7 +22,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Ctx, optional_str, put_opt, required_str, unknown};
+use super::{Ctx, not_emulated, optional_str, put_opt, required_str};
 use crate::api_error::ApiError;
 use crate::fixture::{Index, MemberGroup, Org};
 use crate::pagination::Pager;
@@ -57,7 +57,7 @@ pub(super) fn handle(world: &mut World, ctx: &Ctx<'_>, operation: &str, input: &
         "DeletePrincipalMapping" => mapping_action(world, ctx, input, false),
         "PutPrincipalMapping" => mapping_action(world, ctx, input, true),
         "ListGroupsOlderThanOrderingId" => list_older(world, input),
-        other => Err(unknown(AwsService::Kendra, other)),
+        other => Err(not_emulated(AwsService::Kendra, other)),
     }
 }
 
@@ -85,13 +85,6 @@ fn data_source(idx: &Index, input: &Value) -> Result<Option<String>, ApiError> {
     }
 }
 
-fn list_output(member: &str, page: Vec<Value>, next: Option<String>) -> Value {
-    let mut out = Map::new();
-    out.insert(member.to_owned(), Value::Array(page));
-    put_opt(&mut out, "NextToken", next);
-    Value::Object(out)
-}
-
 fn describe_index(org: &Org, input: &Value) -> Result<Value, ApiError> {
     let idx = index(org, input, "Id")?;
     Ok(json!({
@@ -106,55 +99,61 @@ fn describe_index(org: &Org, input: &Value) -> Result<Value, ApiError> {
     }))
 }
 
-fn list_data_sources(org: &Org, input: &Value) -> Result<Value, ApiError> {
+/// `ListDataSources` and `ListExperiences`: a summary of each child of the index named by
+/// `IndexId`, keyed by the child's id, in pages of up to 100 (the models' maximum).
+fn list_children<'o, T: 'o>(
+    org: &'o Org,
+    input: &Value,
+    operation: &str,
+    children: impl FnOnce(&'o Index) -> &'o [T],
+    summary: impl Fn(&T) -> (String, Value),
+) -> Result<Value, ApiError> {
     let idx = index(org, input, "IndexId")?;
-    let pager = Pager::new("ListDataSources", input, 100, 100)?;
-    let items = idx
-        .data_sources
-        .iter()
-        .map(|d| {
-            (
-                d.id.clone(),
-                json!({
-                    "Name": d.name,
-                    "Id": d.id,
-                    "Type": d.kind,
-                    "CreatedAt": timestamp(FIXTURE_EPOCH),
-                    "UpdatedAt": timestamp(FIXTURE_EPOCH),
-                    "Status": "ACTIVE",
-                    "LanguageCode": "en",
-                }),
-            )
-        })
-        .collect();
-    let (page, next) = pager.page(items);
-    Ok(list_output("SummaryItems", page, next))
+    let pager = Pager::new(operation, input, 100, 100)?;
+    Ok(pager.list_output("SummaryItems", children(idx).iter().map(summary).collect()))
+}
+
+fn list_data_sources(org: &Org, input: &Value) -> Result<Value, ApiError> {
+    list_children(
+        org,
+        input,
+        "ListDataSources",
+        |idx| &idx.data_sources,
+        |d| {
+            let summary = json!({
+                "Name": d.name,
+                "Id": d.id,
+                "Type": d.kind,
+                "CreatedAt": timestamp(FIXTURE_EPOCH),
+                "UpdatedAt": timestamp(FIXTURE_EPOCH),
+                "Status": "ACTIVE",
+                "LanguageCode": "en",
+            });
+            (d.id.clone(), summary)
+        },
+    )
 }
 
 fn list_experiences(org: &Org, input: &Value) -> Result<Value, ApiError> {
-    let idx = index(org, input, "IndexId")?;
-    let pager = Pager::new("ListExperiences", input, 100, 100)?;
-    let items = idx
-        .experiences
-        .iter()
-        .map(|e| {
-            (
-                e.id.clone(),
-                json!({
-                    "Name": e.name,
-                    "Id": e.id,
-                    "CreatedAt": timestamp(FIXTURE_EPOCH),
-                    "Status": "ACTIVE",
-                    "Endpoints": [{
-                        "EndpointType": "HOME",
-                        "Endpoint": format!("https://{}.kendra-experience.{}.aws.example", e.id, org.region),
-                    }],
-                }),
-            )
-        })
-        .collect();
-    let (page, next) = pager.page(items);
-    Ok(list_output("SummaryItems", page, next))
+    list_children(
+        org,
+        input,
+        "ListExperiences",
+        |idx| &idx.experiences,
+        |e| {
+            let summary = json!({
+                "Name": e.name,
+                "Id": e.id,
+                "CreatedAt": timestamp(FIXTURE_EPOCH),
+                "Status": "ACTIVE",
+                "Endpoints": [{
+                    "EndpointType": "HOME",
+                    "Endpoint": format!("https://{}.kendra-experience.{}.aws.example", e.id, org.region),
+                }],
+            });
+            (e.id.clone(), summary)
+        },
+    )
 }
 
 fn list_personas(world: &World, input: &Value) -> Result<Value, ApiError> {
@@ -176,8 +175,7 @@ fn list_personas(world: &World, input: &Value) -> Result<Value, ApiError> {
             )
         })
         .collect();
-    let (page, next) = pager.page(items);
-    Ok(list_output("SummaryItems", page, next))
+    Ok(pager.list_output("SummaryItems", items))
 }
 
 fn list_entities(world: &World, input: &Value) -> Result<Value, ApiError> {
@@ -206,8 +204,7 @@ fn list_entities(world: &World, input: &Value) -> Result<Value, ApiError> {
             (entity.clone(), json!({"EntityId": entity, "EntityType": entity_type, "DisplayData": display}))
         })
         .collect();
-    let (page, next) = pager.page(items);
-    Ok(list_output("SummaryItems", page, next))
+    Ok(pager.list_output("SummaryItems", items))
 }
 
 /// `NameType` is 1..100 characters: longer display names are cut, empty ones left out.
@@ -371,6 +368,5 @@ fn list_older(world: &World, input: &Value) -> Result<Value, ApiError> {
         })
         .map(|(k, s)| (k.group_id.clone(), json!({"GroupId": k.group_id, "OrderingId": s.applied_ordering_id})))
         .collect();
-    let (page, next) = pager.page(items);
-    Ok(list_output("GroupsSummaries", page, next))
+    Ok(pager.list_output("GroupsSummaries", items))
 }

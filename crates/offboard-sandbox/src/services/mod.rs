@@ -23,8 +23,8 @@ pub(crate) struct Ctx<'a> {
     pub now: Now,
 }
 
-/// The operations the sandbox implements, per service.
-pub(crate) fn operations(service: AwsService) -> &'static [&'static str] {
+/// The operations the sandbox emulates for `service` (public as `emulated_operations`).
+pub fn operations(service: AwsService) -> &'static [&'static str] {
     match service {
         AwsService::IdentityStore => identitystore::OPERATIONS,
         AwsService::SsoAdmin => sso_admin::OPERATIONS,
@@ -71,7 +71,8 @@ fn lower_first(name: &str) -> String {
     }
 }
 
-fn unknown(service: AwsService, operation: &str) -> ApiError {
+/// An operation the model has but the sandbox does not emulate.
+pub(crate) fn not_emulated(service: AwsService, operation: &str) -> ApiError {
     ApiError::unknown_operation(format!(
         "offboard-sandbox does not emulate {}.{operation}; it emulates {}",
         service.target_prefix(),

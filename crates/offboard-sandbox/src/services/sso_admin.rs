@@ -19,7 +19,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Ctx, put_opt, required_str, unknown};
+use super::{Ctx, not_emulated, put_opt, required_str};
 use crate::api_error::ApiError;
 use crate::fixture::{Assignment, Org, PrincipalType};
 use crate::pagination::Pager;
@@ -55,7 +55,7 @@ pub(super) fn handle(world: &mut World, ctx: &Ctx<'_>, operation: &str, input: &
         "DescribeAccountAssignmentDeletionStatus" => describe_deletion(world, input),
         "ListAccountAssignmentDeletionStatus" => list_deletions(world, input),
         "CreateAccountAssignment" => create_assignment(world, ctx, input),
-        other => Err(unknown(AwsService::SsoAdmin, other)),
+        other => Err(not_emulated(AwsService::SsoAdmin, other)),
     }
 }
 
@@ -83,22 +83,13 @@ fn list_instances(org: &Org, input: &Value) -> Result<Value, ApiError> {
     instance.insert("CreatedDate".to_owned(), timestamp(FIXTURE_EPOCH));
     instance.insert("Status".to_owned(), json!("ACTIVE"));
     instance.insert("PrimaryRegion".to_owned(), json!(org.region));
-    let (page, next) = pager.page(vec![(org.sso.arn.clone(), Value::Object(instance))]);
-    Ok(list_output("Instances", page, next))
-}
-
-fn list_output(member: &str, page: Vec<Value>, next: Option<String>) -> Value {
-    let mut out = Map::new();
-    out.insert(member.to_owned(), Value::Array(page));
-    put_opt(&mut out, "NextToken", next);
-    Value::Object(out)
+    Ok(pager.list_output("Instances", vec![(org.sso.arn.clone(), Value::Object(instance))]))
 }
 
 fn list_permission_sets(org: &Org, input: &Value) -> Result<Value, ApiError> {
     let pager = Pager::new("ListPermissionSets", input, PAGE, PAGE)?;
     let items = org.sso.permission_sets.iter().map(|p| (p.arn.clone(), json!(p.arn))).collect();
-    let (page, next) = pager.page(items);
-    Ok(list_output("PermissionSets", page, next))
+    Ok(pager.list_output("PermissionSets", items))
 }
 
 fn permission_set_exists(org: &Org, arn: &str) -> Result<(), ApiError> {
@@ -149,8 +140,7 @@ fn list_account_assignments(world: &World, input: &Value) -> Result<Value, ApiEr
             )
         })
         .collect();
-    let (page, next) = pager.page(items);
-    Ok(list_output("AccountAssignments", page, next))
+    Ok(pager.list_output("AccountAssignments", items))
 }
 
 fn principal(input: &Value) -> Result<(PrincipalType, &str), ApiError> {
@@ -185,8 +175,7 @@ fn list_for_principal(world: &World, input: &Value) -> Result<Value, ApiError> {
             )
         })
         .collect();
-    let (page, next) = pager.page(items);
-    Ok(list_output("AccountAssignments", page, next))
+    Ok(pager.list_output("AccountAssignments", items))
 }
 
 /// The assignment a Create/Delete request names.
@@ -298,8 +287,7 @@ fn list_deletions(world: &World, input: &Value) -> Result<Value, ApiError> {
             ))
         })
         .collect();
-    let (page, next) = pager.page(items);
-    Ok(list_output("AccountAssignmentsDeletionStatus", page, next))
+    Ok(pager.list_output("AccountAssignmentsDeletionStatus", items))
 }
 
 fn create_assignment(world: &mut World, ctx: &Ctx<'_>, input: &Value) -> Result<Value, ApiError> {
