@@ -59,14 +59,9 @@ fn inject(plan: &mut Plan, principal: PrincipalRef, grant: Grant) {
             _ => None,
         })
         .expect("the example plan has SSO actions");
-    let request = ApiRequest::DeleteAccountAssignment(offboard_core::edge::sso_assignment::DeleteAccountAssignment {
-        instance_arn,
-        target_id: g.account_id.clone(),
-        target_type: "AWS_ACCOUNT".into(),
-        permission_set_arn: g.permission_set_arn.clone(),
-        principal_type: g.principal_type.as_aws().into(),
-        principal_id: g.principal_id.clone(),
-    });
+    let request = ApiRequest::DeleteAccountAssignment(
+        offboard_core::edge::sso_assignment::DeleteAccountAssignment::of(&instance_arn, g),
+    );
     let item = ActionItem { principal: principal.clone(), reason: "edited in".into(), grant: grant.clone() };
     plan.actions.insert(
         0,

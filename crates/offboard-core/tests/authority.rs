@@ -7,7 +7,7 @@ use offboard_core::authority::{Unauthorized, authorize};
 use offboard_core::edge::sso_assignment::DeleteAccountAssignment;
 use offboard_core::plan::{Action, ActionItem, ApiRequest, Phase, Plan, PrincipalPlan};
 use offboard_core::state::Resolution;
-use offboard_core::{PrincipalKind, PrincipalRef, plan};
+use offboard_core::{Grant, PrincipalKind, PrincipalRef, plan};
 use std::collections::BTreeMap;
 use support::*;
 
@@ -52,14 +52,8 @@ fn rules(r: Result<(), Vec<Unauthorized>>) -> Vec<String> {
 fn inject(plan: &mut Plan, principal: PrincipalRef, principal_id: &str, account: &str) {
     let grant = sso(account, PS_ADMIN, PrincipalKind::User, principal_id);
     let item = ActionItem { principal: principal.clone(), reason: "left".into(), grant: grant.clone() };
-    let request = ApiRequest::DeleteAccountAssignment(DeleteAccountAssignment {
-        instance_arn: INSTANCE.into(),
-        target_id: account.into(),
-        target_type: "AWS_ACCOUNT".into(),
-        permission_set_arn: PS_ADMIN.into(),
-        principal_type: "USER".into(),
-        principal_id: principal_id.into(),
-    });
+    let Grant::SsoAssignment(g) = &grant else { unreachable!("sso() makes assignments") };
+    let request = ApiRequest::DeleteAccountAssignment(DeleteAccountAssignment::of(INSTANCE, g));
     plan.actions.push(Action { id: "sso-99".into(), phase: Phase::SsoAssignments, items: vec![item], request });
     match plan.principals.iter_mut().find(|p| p.principal == principal) {
         Some(p) => {

@@ -35,6 +35,18 @@ pub struct DeleteAccountAssignment {
 
 impl DeleteAccountAssignment {
     pub const OPERATION: &'static str = "DeleteAccountAssignment";
+
+    /// The request that deletes `g` in the Identity Center instance `instance_arn`.
+    pub fn of(instance_arn: &str, g: &SsoAssignment) -> Self {
+        DeleteAccountAssignment {
+            instance_arn: instance_arn.to_owned(),
+            target_id: g.account_id.clone(),
+            target_type: "AWS_ACCOUNT".to_owned(),
+            permission_set_arn: g.permission_set_arn.clone(),
+            principal_type: g.principal_type.as_aws().to_owned(),
+            principal_id: g.principal_id.clone(),
+        }
+    }
 }
 
 impl Edge for SsoAssignment {
@@ -79,15 +91,7 @@ impl Edge for SsoAssignment {
         items
             .into_iter()
             .filter_map(|item| {
-                let g = Self::of(&item.grant)?;
-                let request = DeleteAccountAssignment {
-                    instance_arn: ctx.instance_arn.to_owned(),
-                    target_id: g.account_id.clone(),
-                    target_type: "AWS_ACCOUNT".to_owned(),
-                    permission_set_arn: g.permission_set_arn.clone(),
-                    principal_type: g.principal_type.as_aws().to_owned(),
-                    principal_id: g.principal_id.clone(),
-                };
+                let request = DeleteAccountAssignment::of(ctx.instance_arn, Self::of(&item.grant)?);
                 Some((vec![item], request))
             })
             .collect()
