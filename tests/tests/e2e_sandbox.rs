@@ -29,6 +29,8 @@ const ALLOWED: &[(&str, &str)] = &[
     ("appstream", "DescribeStacks"),
     ("appstream", "DescribeUserStackAssociations"),
     ("appstream", "BatchDisassociateUserStack"),
+    ("kendra", "DescribeIndex"),
+    ("kendra", "DescribeDataSource"),
     ("kendra", "ListEntityPersonas"),
     ("kendra", "DescribePrincipalMapping"),
     ("kendra", "DisassociatePersonasFromEntities"),

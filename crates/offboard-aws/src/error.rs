@@ -228,6 +228,18 @@ pub enum AwsError {
         "Kendra experience {experience_id} of index {index_id} was not found ({detail}); check `kendra.indexes` in offboard.yaml"
     )]
     ExperienceNotFound { index_id: String, experience_id: String, detail: String },
+    #[error(
+        "sso.identity_store_id in offboard.yaml is {configured}, but the Identity Center instance {instance_arn} uses the Identity Store {actual}; set `sso.identity_store_id: {actual}` (or remove it to use the instance's own)"
+    )]
+    IdentityStoreMismatch { configured: String, instance_arn: String, actual: String },
+    #[error(
+        "the Kendra index {index_id} was not found ({detail}); check `kendra.indexes[].id` in offboard.yaml and the region/profile in use"
+    )]
+    IndexNotFound { index_id: String, detail: String },
+    #[error(
+        "the Kendra data source {data_source_id} of index {index_id} was not found ({detail}); check `kendra.indexes[].data_sources` in offboard.yaml"
+    )]
+    DataSourceNotFound { index_id: String, data_source_id: String, detail: String },
 }
 
 #[cfg(test)]

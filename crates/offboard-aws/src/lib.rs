@@ -36,6 +36,7 @@
 pub mod apply;
 mod call;
 pub mod clients;
+mod containers;
 pub mod error;
 pub mod limits;
 pub mod ratelimit;

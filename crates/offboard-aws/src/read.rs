@@ -18,6 +18,7 @@
 
 use crate::call::{Session, bounded};
 use crate::clients::Clients;
+use crate::containers;
 use crate::edge::{self, Subject, Where};
 use crate::error::{AwsError, CallFailure};
 use crate::identitystore;
@@ -38,7 +39,8 @@ pub async fn read_state(clients: &Clients, policy: &Policy, limits: &Limits) -> 
     if policy.leavers.is_empty() {
         return Ok(ObservedState::default());
     }
-    let (instance_arn, store) = identity_store(&s, cfg).await?;
+    let (instance_arn, store) = containers::identity_store(&s, cfg).await?;
+    containers::kendra(&s, cfg).await?;
     let store = store
         .ok_or_else(|| AwsError::NoIdentityStore { what: format!("resolving {}", policy.leavers[0].principal) })?;
 
@@ -97,32 +99,11 @@ pub async fn resolve_leavers(
     if leavers.is_empty() {
         return Ok(BTreeMap::new());
     }
-    let (_, store) = identity_store(&s, &policy.config).await?;
+    let (_, store) = containers::identity_store(&s, &policy.config).await?;
     let store =
         store.ok_or_else(|| AwsError::NoIdentityStore { what: format!("resolving {}", leavers[0].principal) })?;
     let resolutions = bounded(leavers.iter().map(|l| resolve(&s, &store, l)).collect(), limits.concurrency).await;
     leavers.into_iter().zip(resolutions).map(|(l, r)| Ok((l.principal.clone(), r?))).collect()
-}
-
-/// The configured instance and its Identity Store id (discovered with `ListInstances` when the
-/// config does not give it).
-async fn identity_store(s: &Session<'_>, cfg: &Config) -> Result<(Option<String>, Option<String>), AwsError> {
-    let Some(sso_cfg) = &cfg.sso else { return Ok((None, None)) };
-    if let Some(id) = &sso_cfg.identity_store_id {
-        return Ok((Some(sso_cfg.instance_arn.clone()), Some(id.clone())));
-    }
-    let instances = sso::list_instances(s).await?;
-    match instances.iter().find(|i| i.instance_arn == sso_cfg.instance_arn) {
-        Some(i) => Ok((Some(sso_cfg.instance_arn.clone()), Some(i.identity_store_id.clone()))),
-        None => Err(AwsError::InstanceNotFound {
-            instance_arn: sso_cfg.instance_arn.clone(),
-            found: if instances.is_empty() {
-                "none".into()
-            } else {
-                instances.iter().map(|i| i.instance_arn.as_str()).collect::<Vec<_>>().join(", ")
-            },
-        }),
-    }
 }
 
 /// The services to read for a leaver: its scope, limited to what the environment configures.

@@ -31,6 +31,7 @@ use crate::world::{FIXTURE_EPOCH, MappingAction, MappingKey, MappingState, Membe
 
 pub(super) const OPERATIONS: &[&str] = &[
     "DescribeIndex",
+    "DescribeDataSource",
     "ListDataSources",
     "ListExperiences",
     "ListEntityPersonas",
@@ -48,6 +49,7 @@ const ENTITY_PAGE: usize = 10;
 pub(super) fn handle(world: &mut World, ctx: &Ctx<'_>, operation: &str, input: &Value) -> Result<Value, ApiError> {
     match operation {
         "DescribeIndex" => describe_index(&world.org, input),
+        "DescribeDataSource" => describe_data_source(&world.org, input),
         "ListDataSources" => list_data_sources(&world.org, input),
         "ListExperiences" => list_experiences(&world.org, input),
         "ListEntityPersonas" => list_personas(world, input),
@@ -96,6 +98,28 @@ fn describe_index(org: &Org, input: &Value) -> Result<Value, ApiError> {
         "UpdatedAt": timestamp(FIXTURE_EPOCH),
         "UserContextPolicy": "USER_TOKEN",
         "UserGroupResolutionConfiguration": {"UserGroupResolutionMode": "AWS_SSO"},
+    }))
+}
+
+/// `DescribeDataSource`: the data source `Id` of index `IndexId`; either missing is
+/// `ResourceNotFoundException`, as on AWS.
+fn describe_data_source(org: &Org, input: &Value) -> Result<Value, ApiError> {
+    let idx = index(org, input, "IndexId")?;
+    let id = required_str(input, "Id")?;
+    let d = idx
+        .data_sources
+        .iter()
+        .find(|d| d.id == id)
+        .ok_or_else(|| ApiError::not_found(format!("Data source {id} does not exist in index {}.", idx.id)))?;
+    Ok(json!({
+        "Id": d.id,
+        "IndexId": idx.id,
+        "Name": d.name,
+        "Type": d.kind,
+        "CreatedAt": timestamp(FIXTURE_EPOCH),
+        "UpdatedAt": timestamp(FIXTURE_EPOCH),
+        "Status": "ACTIVE",
+        "LanguageCode": "en",
     }))
 }
 

@@ -181,7 +181,9 @@ async fn every_operation_answers_per_the_model() {
         .send()
         .await
         .unwrap();
+    c.kendra.describe_data_source().index_id(INDEX_ID).id("confluence-wiki").send().await.unwrap();
     let _ = c.kendra.describe_index().id("00000000-0000-4000-8000-000000000000").send().await;
+    let _ = c.kendra.describe_data_source().index_id(INDEX_ID).id("no-such-source").send().await;
     let _ = c.kendra.describe_principal_mapping().index_id(INDEX_ID).group_id("never-mapped").send().await;
 
     let log = sandbox.request_log();

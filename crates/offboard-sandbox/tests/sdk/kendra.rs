@@ -12,6 +12,23 @@ const ENGINEERING: &str = "engineering-search";
 const WIKI: &str = "confluence-wiki";
 
 #[tokio::test]
+async fn describe_data_source_finds_a_configured_one_and_names_what_is_missing() {
+    let sandbox = start(Faults::none()).await;
+    let c = clients(&sandbox).await;
+    let ds = c.kendra.describe_data_source().index_id(INDEX_ID).id(WIKI).send().await.unwrap();
+    assert_eq!(ds.id(), Some(WIKI));
+    assert_eq!(ds.index_id(), Some(INDEX_ID));
+    assert_eq!(ds.status().map(|s| s.as_str()), Some("ACTIVE"));
+    let err = c.kendra.describe_data_source().index_id(INDEX_ID).id("no-such-source").send().await.unwrap_err();
+    let err = err.into_service_error();
+    assert!(err.is_resource_not_found_exception(), "{err:?}");
+    assert!(err.to_string().contains("no-such-source"), "{err}");
+    let missing_index = "ffffffff-ffff-4fff-8fff-ffffffffffff";
+    let err = c.kendra.describe_data_source().index_id(missing_index).id(WIKI).send().await.unwrap_err();
+    assert!(err.into_service_error().is_resource_not_found_exception());
+}
+
+#[tokio::test]
 async fn index_data_sources_and_experiences() {
     let sandbox = start(Faults::none()).await;
     let c = clients(&sandbox).await;
