@@ -11,6 +11,8 @@
 //! | one module per access edge: observe, re-read, remove (crate-private) | `edge/` |
 //! | resolving principals, the Identity Center instance, permission set labels | `identitystore.rs`, `sso.rs` |
 //! | every paginated listing | `paginate.rs` |
+//! | the places it looks must exist: Identity Store, Kendra index and data sources | `containers.rs` |
+//! | the plan's leavers as the Identity Store resolves them now, for apply's check | [`resolve_leavers`] |
 //!
 //! Every call goes through one path (`call.rs`): a token from the service's bucket, the SDK
 //! call with the SDK's own retries off, classification of a failure, jittered backoff within a
@@ -27,7 +29,7 @@
 //! - **AppStream `"*"`** needs no `DescribeStacks`: associations are listed per user.
 //! - **Kendra group mappings** are read at index level and at each configured data source; a
 //!   mapping is present unless its latest effective action is DELETING/DELETED (details in
-//!   `kendra.rs`). A mapping changed after the plan (newer `OrderingId`) is not deleted.
+//!   `edge/kendra_group_mapping.rs`). A mapping changed after the plan (newer `OrderingId`) is not deleted.
 //! - **Groups declared by id** are not looked up (their name stays unknown).
 //! - **Apply never fails as a whole**: each item gets an [`offboard_core::outcome::Outcome`];
 //!   failures are final once the retry budget is spent, and are re-read before being called
