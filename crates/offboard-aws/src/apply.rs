@@ -50,16 +50,17 @@ impl ApplyReport {
 }
 
 /// Execute `plan`. `sink` sees each outcome as soon as its item completes (the CLI prints it
-/// and appends it to the journal).
+/// and appends it to the journal). A sink that answers `Err(why)` could not keep the outcome:
+/// no further call is sent, and every item not yet done fails with `why`.
 pub async fn apply(
     clients: &Clients,
     plan: &Plan,
     limits: &Limits,
-    sink: &mut (dyn FnMut(&Outcome) + Send),
+    sink: &mut (dyn FnMut(&Outcome) -> Result<(), String> + Send),
 ) -> ApplyReport {
     let before = clients.call_stats();
     let s = Session::new(clients, limits);
-    let mut journal = Journal { sink, outcomes: Vec::new() };
+    let mut journal = Journal { sink, outcomes: Vec::new(), session: &s };
     let instance_arn = instance_of(plan);
 
     for phase in Phase::ALL {
@@ -102,9 +103,13 @@ pub(crate) fn instance_of(plan: &Plan) -> Option<&str> {
     })
 }
 
+/// Where outcomes go: the caller's sink, and this run's report. A sink that cannot keep an
+/// outcome (a journal write failed) stops the session: nothing more is sent, because a removal
+/// the journal cannot record is a removal an auditor would never learn of.
 pub(crate) struct Journal<'a> {
-    sink: &'a mut (dyn FnMut(&Outcome) + Send),
+    sink: &'a mut (dyn FnMut(&Outcome) -> Result<(), String> + Send),
     outcomes: Vec<Outcome>,
+    session: &'a Session<'a>,
 }
 
 impl Journal<'_> {
@@ -115,7 +120,10 @@ impl Journal<'_> {
             }
             r => tracing::debug!(action = %o.action_id, principal = %o.principal, result = r.label(), "item done"),
         }
-        (self.sink)(&o);
+        if let Err(why) = (self.sink)(&o) {
+            tracing::error!(%why, "stopping: no further call is sent");
+            self.session.stop(why);
+        }
         self.outcomes.push(o);
     }
 }
@@ -183,7 +191,10 @@ mod tests {
         }))
         .unwrap();
         let mut seen = 0;
-        let mut sink = |_: &Outcome| seen += 1;
+        let mut sink = |_: &Outcome| {
+            seen += 1;
+            Ok(())
+        };
         let fut = apply(&clients, &empty, &limits, &mut sink);
         assert_send(&fut);
         let report = fut.await;

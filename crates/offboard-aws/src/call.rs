@@ -12,6 +12,7 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use offboard_models::Service;
 use std::future::Future;
+use std::sync::OnceLock;
 
 /// A successful answer, with what the journal needs about it.
 #[derive(Debug)]
@@ -28,11 +29,19 @@ pub(crate) struct Session<'a> {
     pub clients: &'a Clients,
     pub limits: &'a Limits,
     limiter: RateLimiter,
+    /// Set once nothing more may be sent (the journal of an apply could not be written), with
+    /// why. Every later call fails at once with that reason instead of reaching AWS.
+    stopped: OnceLock<String>,
 }
 
 impl<'a> Session<'a> {
     pub(crate) fn new(clients: &'a Clients, limits: &'a Limits) -> Self {
-        Self { clients, limits, limiter: RateLimiter::new(&limits.tps) }
+        Self { clients, limits, limiter: RateLimiter::new(&limits.tps), stopped: OnceLock::new() }
+    }
+
+    /// Send nothing more in this session; calls already on the wire finish.
+    pub(crate) fn stop(&self, why: String) {
+        let _ = self.stopped.set(why);
     }
 
     /// Send with retries. `send` builds and sends the request afresh for each attempt.
@@ -82,6 +91,19 @@ impl<'a> Session<'a> {
     {
         let mut backoff = Backoff::new(&self.limits.retry);
         loop {
+            if let Some(why) = self.stopped.get() {
+                return Err(CallFailure {
+                    service: service.iam_prefix(),
+                    operation,
+                    kind: FailureKind::Other,
+                    code: None,
+                    message: format!("not sent: {why}"),
+                    status: None,
+                    request_id: None,
+                    html: false,
+                    attempts: backoff.attempts(),
+                });
+            }
             self.limiter.acquire(service.quota()).await;
             let attempt = backoff.attempt();
             match send().await {

@@ -64,7 +64,11 @@ pub fn fast_limits() -> Limits {
 /// Apply, collecting what the sink saw, and check the sink saw exactly the report's outcomes.
 pub async fn apply_collect(clients: &Clients, plan: &Plan, limits: &Limits) -> ApplyReport {
     let mut seen: Vec<Outcome> = Vec::new();
-    let report = offboard_aws::apply(clients, plan, limits, &mut |o: &Outcome| seen.push(o.clone())).await;
+    let report = offboard_aws::apply(clients, plan, limits, &mut |o: &Outcome| {
+        seen.push(o.clone());
+        Ok(())
+    })
+    .await;
     assert_eq!(seen, report.outcomes, "the sink sees every outcome, in report order");
     report
 }

@@ -149,22 +149,39 @@ async fn execute(
     // Stamped on every journal line, so `offboard report` can tie each removal to the reviewed
     // plan artifact and the policy it was made from.
     let (plan_digest, policy_digest) = (plan.digest(), plan.policy_digest.clone());
-    let mut sink = |outcome: &ActionOutcome| {
+    // A journal write that fails stops the run: the adapter sends no further call (a removal
+    // the journal cannot record would be one no auditor learns of), and apply exits 1.
+    let mut sink = |outcome: &ActionOutcome| -> Result<(), String> {
         let _ = output::line(&result_line(outcome, &labels));
-        if let Some(j) = journal.as_mut()
-            && let Err(e) = j.append(&ActionOutcome {
-                plan_digest: Some(plan_digest.clone()),
-                policy_digest: Some(policy_digest.clone()),
-                ..outcome.clone()
-            })
-            && journal_error.is_none()
-        {
-            tracing::error!(error = %e, "journal write failed");
-            journal_error = Some(e);
+        let Some(j) = journal.as_mut() else { return Ok(()) };
+        if let Some(e) = &journal_error {
+            return Err(format!("the journal could not be written ({e:#})"));
+        }
+        match j.append(&ActionOutcome {
+            plan_digest: Some(plan_digest.clone()),
+            policy_digest: Some(policy_digest.clone()),
+            ..outcome.clone()
+        }) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                tracing::error!(error = %e, "journal write failed");
+                let why = format!("the journal could not be written ({e:#})");
+                journal_error = Some(e);
+                Err(why)
+            }
         }
     };
     let report = offboard_aws::apply(&target.clients, &plan, &limits, &mut sink).await;
     let counts = report.counts();
+    if let Some(e) = journal_error {
+        output::line(&format!(
+            "Apply stopped: {} removed, {} already removed, {} failed or not sent.",
+            counts.removed, counts.already_removed, counts.failed
+        ))?;
+        return Err(CliError::Journal(
+            e.context("apply stopped before its next call: the journal could not be written, so it is incomplete"),
+        ));
+    }
 
     let still_present = offboard_aws::verify(&target.clients, &plan, &limits)
         .await
@@ -187,9 +204,6 @@ async fn execute(
         counts.failed,
         if still_present.is_empty() { String::new() } else { format!(", {} still present", still_present.len()) },
     ))?;
-    if let Some(e) = journal_error {
-        return Err(CliError::Journal(e.context("apply ran, but the journal is incomplete")));
-    }
     Ok(if counts.failed > 0 || !still_present.is_empty() { Outcome::Partial } else { Outcome::Success })
 }
 
