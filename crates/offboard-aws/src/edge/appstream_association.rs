@@ -175,6 +175,13 @@ async fn disassociate(s: &Session<'_>, items: &[Association]) -> Result<Answer<V
     Ok(Answer { value: errors, request_id: answer.request_id, attempts: answer.attempts })
 }
 
+/// The errors that name no association of this call: without one, or naming another. AWS's
+/// answer does not say which item such an error is about, so no item of the call may be counted
+/// removed on its word: the caller re-reads them all.
+fn unattributed<'e>(errors: &'e [ItemError], sent: &[&Association]) -> Vec<&'e ItemError> {
+    errors.iter().filter(|e| e.association.as_ref().is_none_or(|a| !sent.contains(&a))).collect()
+}
+
 /// `BatchDisassociateUserStack` for the pending items. Items failing with AppStream's transient
 /// `INTERNAL_ERROR` are sent again (alone) within the retry budget.
 async fn disassociate_pending<'i>(s: &Session<'_>, a: &Action, pending: &[&'i ActionItem]) -> Sent<'i> {
@@ -202,7 +209,8 @@ async fn disassociate_pending<'i>(s: &Session<'_>, a: &Action, pending: &[&'i Ac
             attempts: call.attempts + answer.attempts,
         };
         let errors = answer.value;
-        let unattributed: Vec<&ItemError> = errors.iter().filter(|e| e.association.is_none()).collect();
+        let sent: Vec<&Association> = todo.iter().filter_map(|i| AppstreamAssociation::of(&i.grant)).collect();
+        let unattributed = unattributed(&errors, &sent);
         let mut transient = Vec::new();
         for item in todo {
             let assoc = AppstreamAssociation::of(&item.grant);
@@ -246,5 +254,31 @@ async fn disassociate_pending<'i>(s: &Session<'_>, a: &Action, pending: &[&'i Ac
                 return Sent { call, settled: outs, unsure };
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assoc(stack: &str) -> Association {
+        AppstreamAssociation {
+            stack_name: stack.into(),
+            user_name: "alice".into(),
+            authentication_type: "USERPOOL".into(),
+        }
+    }
+
+    fn error(association: Option<Association>) -> ItemError {
+        ItemError { association, code: Some("USER_NAME_NOT_FOUND".into()), message: "m".into() }
+    }
+
+    #[test]
+    fn an_error_without_an_item_or_naming_another_one_is_unattributed() {
+        let (a, b) = (assoc("a"), assoc("b"));
+        let sent = [&a, &b];
+        assert!(unattributed(&[error(Some(a.clone()))], &sent).is_empty(), "an error naming a sent item is its own");
+        assert_eq!(unattributed(&[error(None)], &sent).len(), 1);
+        assert_eq!(unattributed(&[error(Some(assoc("other")))], &sent).len(), 1, "an item this call never sent");
     }
 }

@@ -164,6 +164,12 @@ async fn disassociate_personas(
     Ok(Answer { value: failed, request_id: answer.request_id, attempts: answer.attempts })
 }
 
+/// The `FailedEntityList` entries that name no entity of this call: without an id, or with
+/// another one.
+fn stray<'f>(failed: &'f [(String, String)], sent: &[String]) -> Vec<&'f (String, String)> {
+    failed.iter().filter(|(id, _)| id.is_empty() || !sent.contains(id)).collect()
+}
+
 /// `DisassociatePersonasFromEntities` for the pending items.
 async fn disassociate_pending<'i>(s: &Session<'_>, a: &Action, pending: &[&'i ActionItem]) -> Sent<'i> {
     let mut outs = Vec::new();
@@ -182,12 +188,20 @@ async fn disassociate_pending<'i>(s: &Session<'_>, a: &Action, pending: &[&'i Ac
     match disassociate_personas(s, index_id, experience_id, &ids).await {
         Ok(answer) => {
             let call = CallInfo { request_id: answer.request_id, deletion_request_id: None, attempts: answer.attempts };
+            let stray = stray(&answer.value, &ids);
             for item in pending {
                 match answer.value.iter().find(|(id, _)| *id == entity_of(item)) {
                     Some((_, message)) => unsure.push(Unsure {
                         item,
                         error: format!("Kendra: {message}"),
                         if_absent: OutcomeResult::AlreadyRemoved,
+                    }),
+                    // Kendra listed a failure it did not attribute to one of ours: only a re-read
+                    // can tell whether this item was the one.
+                    None if !stray.is_empty() => unsure.push(Unsure {
+                        item,
+                        error: format!("Kendra reported a failure without naming the entity: {}", stray[0].1),
+                        if_absent: OutcomeResult::Removed,
                     }),
                     None => outs.push(outcome(a, item, &call, OutcomeResult::Removed)),
                 }
@@ -209,5 +223,19 @@ async fn disassociate_pending<'i>(s: &Session<'_>, a: &Action, pending: &[&'i Ac
             }
             Sent { call, settled: outs, unsure }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_entity_without_an_id_or_with_another_one_is_stray() {
+        let sent = ["e1".to_owned(), "e2".to_owned()];
+        let failed = |id: &str| vec![(id.to_owned(), "m".to_owned())];
+        assert!(stray(&failed("e1"), &sent).is_empty(), "a failure naming a sent entity is its own");
+        assert_eq!(stray(&failed(""), &sent).len(), 1, "no EntityId");
+        assert_eq!(stray(&failed("e9"), &sent).len(), 1, "an entity this call never sent");
     }
 }
