@@ -149,20 +149,12 @@ fn now_rfc3339() -> String {
 }
 
 pub(crate) fn outcome(a: &Action, item: &ActionItem, call: &CallInfo, result: OutcomeResult) -> Outcome {
+    // The plan file's digests are the CLI's to stamp (it knows which file was reviewed).
     Outcome {
-        time: now_rfc3339(),
-        action_id: a.id.clone(),
-        operation: a.request.operation().to_owned(),
-        principal: item.principal.clone(),
-        reason: item.reason.clone(),
-        grant: item.grant.clone(),
         request_id: call.request_id.clone(),
         deletion_request_id: call.deletion_request_id.clone(),
-        result,
         attempts: call.attempts,
-        // The plan file's digests are the CLI's to stamp (it knows which file was reviewed).
-        plan_digest: None,
-        policy_digest: None,
+        ..Outcome::of(a, item, now_rfc3339(), result)
     }
 }
 

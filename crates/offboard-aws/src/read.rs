@@ -24,9 +24,9 @@ use crate::error::{AwsError, CallFailure};
 use crate::identitystore;
 use crate::limits::Limits;
 use crate::sso;
-use offboard_core::edge::Edge;
-use offboard_core::grant::{Labels, Service, SsoAssignment};
-use offboard_core::policy::{Config, Leaver, Policy};
+use offboard_core::edge::{Edge, Phase};
+use offboard_core::grant::{Labels, SsoAssignment};
+use offboard_core::policy::{Leaver, Policy};
 use offboard_core::principal::{PrincipalKind, PrincipalRef, Selector};
 use offboard_core::state::{ObservedPrincipal, ObservedState, Resolution};
 use std::collections::{BTreeMap, BTreeSet};
@@ -41,15 +41,10 @@ pub async fn read_state(clients: &Clients, policy: &Policy, limits: &Limits) -> 
     }
     let (instance_arn, store) = containers::identity_store(&s, cfg).await?;
     containers::kendra(&s, cfg).await?;
-    let store = store
-        .ok_or_else(|| AwsError::NoIdentityStore { what: format!("resolving {}", policy.leavers[0].principal) })?;
 
     // 1. Resolve every leaver.
-    let resolutions: Vec<Resolution> =
-        bounded(policy.leavers.iter().map(|l| resolve(&s, &store, l)).collect(), limits.concurrency)
-            .await
-            .into_iter()
-            .collect::<Result<_, _>>()?;
+    let leavers: Vec<&Leaver> = policy.leavers.iter().collect();
+    let resolutions = resolve_all(&s, store.as_deref(), &leavers).await?;
 
     // 2. Each edge observes the found leavers whose scope covers it.
     let subjects: Vec<Subject<'_>> = policy
@@ -62,8 +57,13 @@ pub async fn read_state(clients: &Clients, policy: &Policy, limits: &Limits) -> 
         })
         .collect();
     let at = Where { config: cfg, instance_arn: instance_arn.as_deref() };
-    let found =
-        edge::observe(&s, at, &subjects, |sub, phase| in_scope(sub.leaver, cfg).contains(&phase.service())).await?;
+    // A leaver's services: its scope, limited to what the environment configures.
+    let configured = cfg.configured_services();
+    let in_scope = |sub: &Subject<'_>, phase: Phase| {
+        let service = phase.service();
+        sub.leaver.scope.contains(&service) && configured.contains(&service)
+    };
+    let found = edge::observe(&s, at, &subjects, in_scope).await?;
     let mut found = found.into_iter();
     let principals: Vec<ObservedPrincipal> = policy
         .leavers
@@ -100,15 +100,19 @@ pub async fn resolve_leavers(
         return Ok(BTreeMap::new());
     }
     let (_, store) = containers::identity_store(&s, &policy.config).await?;
-    let store =
-        store.ok_or_else(|| AwsError::NoIdentityStore { what: format!("resolving {}", leavers[0].principal) })?;
-    let resolutions = bounded(leavers.iter().map(|l| resolve(&s, &store, l)).collect(), limits.concurrency).await;
-    leavers.into_iter().zip(resolutions).map(|(l, r)| Ok((l.principal.clone(), r?))).collect()
+    let resolutions = resolve_all(&s, store.as_deref(), &leavers).await?;
+    Ok(leavers.into_iter().map(|l| l.principal.clone()).zip(resolutions).collect())
 }
 
-/// The services to read for a leaver: its scope, limited to what the environment configures.
-fn in_scope(leaver: &Leaver, cfg: &Config) -> BTreeSet<Service> {
-    leaver.scope.intersection(&cfg.configured_services()).copied().collect()
+/// Resolve `leavers` (not empty) in the Identity Store `store`, which a policy without an `sso`
+/// section does not have.
+async fn resolve_all(s: &Session<'_>, store: Option<&str>, leavers: &[&Leaver]) -> Result<Vec<Resolution>, AwsError> {
+    let Some(store) = store else {
+        let first = leavers.first().map(|l| l.principal.to_string()).unwrap_or_default();
+        return Err(AwsError::NoIdentityStore { what: format!("resolving {first}") });
+    };
+    let reads = leavers.iter().map(|l| resolve(s, store, l)).collect();
+    Ok(bounded(reads, s.limits.concurrency).await.into_iter().collect::<Result<_, _>>()?)
 }
 
 async fn resolve(s: &Session<'_>, store: &str, leaver: &Leaver) -> Result<Resolution, CallFailure> {

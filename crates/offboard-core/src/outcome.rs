@@ -24,6 +24,7 @@
 //!   in journals written before they existed.
 
 use crate::grant::Grant;
+use crate::plan::{Action, ActionItem};
 use crate::principal::PrincipalRef;
 use serde::{Deserialize, Serialize};
 
@@ -46,6 +47,27 @@ pub struct Outcome {
     pub plan_digest: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy_digest: Option<String>,
+}
+
+impl Outcome {
+    /// The outcome of `item` of action `a` at `time`: no call facts (request ids, attempts) and
+    /// no digests yet; the adapter adds the first, the CLI stamps the second.
+    pub fn of(a: &Action, item: &ActionItem, time: String, result: OutcomeResult) -> Outcome {
+        Outcome {
+            time,
+            action_id: a.id.clone(),
+            operation: a.request.operation().to_owned(),
+            principal: item.principal.clone(),
+            reason: item.reason.clone(),
+            grant: item.grant.clone(),
+            request_id: None,
+            deletion_request_id: None,
+            result,
+            attempts: 0,
+            plan_digest: None,
+            policy_digest: None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

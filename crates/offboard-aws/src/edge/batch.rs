@@ -8,8 +8,6 @@
 use super::{AccessEdge, Presence};
 use crate::apply::{CallInfo, Journal, failed, outcome, reread_failed};
 use crate::call::Session;
-use futures::StreamExt;
-use futures::stream;
 use offboard_core::outcome::{Outcome, OutcomeResult};
 use offboard_core::plan::{Action, ActionItem};
 
@@ -40,11 +38,8 @@ pub(crate) async fn remove<E: BatchEdge>(
     presence: &Presence,
     journal: &mut Journal<'_>,
 ) {
-    let calls: Vec<_> = actions.iter().map(|a| one_action::<E>(s, a, presence)).collect();
-    let mut results = stream::iter(calls).buffered(s.limits.concurrency.max(1));
-    while let Some(outs) = results.next().await {
-        outs.into_iter().for_each(|o| journal.record(o));
-    }
+    let calls = actions.iter().map(|a| one_action::<E>(s, a, presence)).collect();
+    super::journal_in_order(s, calls, journal).await
 }
 
 async fn one_action<E: BatchEdge>(s: &Session<'_>, a: &Action, presence: &Presence) -> Vec<Outcome> {

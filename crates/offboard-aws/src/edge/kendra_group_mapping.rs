@@ -10,8 +10,6 @@ use crate::apply::{CallInfo, Journal, failed, outcome, reread_failed};
 use crate::call::{Answer, Session, bounded};
 use crate::error::{AwsError, CallFailure, FailureKind};
 use aws_sdk_kendra::types::{GroupOrderingIdSummary, PrincipalMappingStatus};
-use futures::StreamExt;
-use futures::stream;
 use offboard_core::edge::kendra_group_mapping::DeletePrincipalMapping;
 use offboard_core::grant::{Grant, KendraGroupMapping};
 use offboard_core::outcome::{Outcome, OutcomeResult};
@@ -50,11 +48,8 @@ impl AccessEdge for KendraGroupMapping {
     }
 
     async fn remove(s: &Session<'_>, actions: &[&Action], presence: &Presence, journal: &mut Journal<'_>) {
-        let calls: Vec<_> = actions.iter().map(|a| remove_one(s, a, presence)).collect();
-        let mut results = stream::iter(calls).buffered(s.limits.concurrency.max(1));
-        while let Some(outs) = results.next().await {
-            outs.into_iter().for_each(|o| journal.record(o));
-        }
+        let calls = actions.iter().map(|a| remove_one(s, a, presence)).collect();
+        super::journal_in_order(s, calls, journal).await
     }
 }
 
@@ -86,10 +81,10 @@ async fn mappings_of(s: &Session<'_>, at: Where<'_>, sub: &Subject<'_>) -> Resul
 /// What `DescribePrincipalMapping` says about one group mapping.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct MappingState {
-    pub present: bool,
+    present: bool,
     /// The highest `OrderingId` among the actions that took effect (not FAILED), if any: a
     /// delete with a lower id is ignored by Kendra, so a plan older than it must not be applied.
-    pub latest_ordering_id: Option<i64>,
+    latest_ordering_id: Option<i64>,
 }
 
 /// Decide presence from the mapping's recent actions (Kendra keeps the last ten).

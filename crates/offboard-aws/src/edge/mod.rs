@@ -138,6 +138,19 @@ where
     p
 }
 
+/// Run one future per action, up to `concurrency` at once, and journal their outcomes in action
+/// order: the removal loop of every edge whose actions are independent calls.
+pub(crate) async fn journal_in_order<F>(s: &Session<'_>, calls: Vec<F>, journal: &mut Journal<'_>)
+where
+    F: std::future::Future<Output = Vec<offboard_core::outcome::Outcome>>,
+{
+    use futures::StreamExt;
+    let mut results = futures::stream::iter(calls).buffered(s.limits.concurrency.max(1));
+    while let Some(outs) = results.next().await {
+        outs.into_iter().for_each(|o| journal.record(o));
+    }
+}
+
 /// The grants of every subject, edge by edge, in the order of `subjects`. `in_scope(subject,
 /// phase)` says whether the subject's scope covers the edge.
 pub(crate) async fn observe(

@@ -79,6 +79,7 @@ async fn authorize(
         let mut journal = Journal::open(path).map_err(CliError::Journal)?;
         let now =
             time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+        let plan_digest = plan.digest();
         for a in &plan.actions {
             for item in &a.items {
                 let own: Vec<String> = refused
@@ -96,18 +97,9 @@ async fn authorize(
                 };
                 journal
                     .append(&ActionOutcome {
-                        time: now.clone(),
-                        action_id: a.id.clone(),
-                        operation: a.request.operation().to_owned(),
-                        principal: item.principal.clone(),
-                        reason: item.reason.clone(),
-                        grant: item.grant.clone(),
-                        request_id: None,
-                        deletion_request_id: None,
-                        result: OutcomeResult::Failed { error },
-                        attempts: 0,
-                        plan_digest: Some(plan.digest()),
+                        plan_digest: Some(plan_digest.clone()),
                         policy_digest: Some(plan.policy_digest.clone()),
+                        ..ActionOutcome::of(a, item, now.clone(), OutcomeResult::Failed { error })
                     })
                     .map_err(CliError::Journal)?;
             }
