@@ -3,12 +3,28 @@
 use offboard_core::outcome::{Outcome, OutcomeResult};
 use std::path::Path;
 
+/// The journal's outcomes (every line but the intent records, which [`read_all`] includes).
+///
+/// # Panics
+/// As [`read_all`].
+pub fn read(path: &Path) -> Vec<Outcome> {
+    read_all(path).into_iter().filter(|o| !o.result.is_intent()).collect()
+}
+
+/// The intent records: the removal calls apply was about to send.
+///
+/// # Panics
+/// As [`read_all`].
+pub fn intents(path: &Path) -> Vec<Outcome> {
+    read_all(path).into_iter().filter(|o| o.result.is_intent()).collect()
+}
+
 /// Every line of the journal, parsed. A missing file is an empty journal.
 ///
 /// # Panics
 /// When a line is not one complete outcome (a torn or partial write), or the file does not end
 /// with a newline: a journal must be truthful line by line even when its writer was killed.
-pub fn read(path: &Path) -> Vec<Outcome> {
+pub fn read_all(path: &Path) -> Vec<Outcome> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
@@ -25,9 +41,16 @@ pub fn read(path: &Path) -> Vec<Outcome> {
         .collect()
 }
 
-/// How many complete lines the journal has now (0 when it does not exist yet).
+/// How many complete lines the journal has now (0 when it does not exist yet), intents included.
 pub fn line_count(path: &Path) -> usize {
     std::fs::read_to_string(path).map(|t| t.lines().filter(|l| !l.is_empty()).count()).unwrap_or(0)
+}
+
+/// How many complete outcome lines (not intents) the journal has now.
+pub fn outcome_count(path: &Path) -> usize {
+    std::fs::read_to_string(path)
+        .map(|t| t.lines().filter(|l| !l.is_empty() && !l.contains(r#""result":{"status":"sending"}"#)).count())
+        .unwrap_or(0)
 }
 
 pub fn is_removed(o: &Outcome) -> bool {

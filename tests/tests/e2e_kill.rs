@@ -1,6 +1,7 @@
 //! `apply` killed with SIGKILL in the middle, then run again on the same plan: the journal up to
-//! the kill is complete and true, the re-run converges, removes nothing extra, and reports what
-//! the killed run already removed as "already removed".
+//! the kill is complete and true, every removal call the killed run sent has an intent record
+//! (so a call in flight at the kill leaves a trace), the re-run converges, removes nothing extra,
+//! and reports what the killed run already removed as "already removed".
 
 use offboard_sandbox::Faults;
 use offboard_tests::access::{assert_nothing_outside_removed, assert_removed_exactly, grants, planned_removals};
@@ -35,8 +36,13 @@ fn a_killed_apply_leaves_a_true_journal_and_a_rerun_converges() {
             .args(["apply", "plan.json", "--max-in-flight", "1", "--journal"])
             .arg(&journal_file),
     );
+    // Kill once an item is done and the next call's intent is written: a call in flight.
     let mut polls = 0;
-    while journal::line_count(&journal_file) == 0 {
+    let in_flight_now = |f: &std::path::Path| {
+        let outcomes = journal::outcome_count(f);
+        outcomes > 0 && journal::line_count(f) - outcomes > outcomes
+    };
+    while !in_flight_now(&journal_file) {
         assert!(!first.has_exited(), "apply ended before journaling anything:\n{}", first.wait());
         polls += 1;
         assert!(polls < MAX_POLLS, "apply journaled nothing after {MAX_POLLS} polls");
@@ -57,6 +63,27 @@ fn a_killed_apply_leaves_a_true_journal_and_a_rerun_converges() {
     }
     assert_nothing_outside_removed(&before, &mid, &planned);
     let removed_first: BTreeSet<_> = first_outcomes.iter().map(|o| o.grant.clone()).collect();
+
+    // Intents: each outcome of a sent call follows its intent, and every grant the killed run
+    // took away is in the journal, as an outcome or as a call in flight (an intent alone).
+    let records = journal::read_all(&journal_file);
+    for (n, o) in records.iter().enumerate().filter(|(_, o)| journal::is_removed(o)) {
+        assert!(
+            records[..n].iter().any(|i| i.result.is_intent() && i.grant == o.grant),
+            "removed without an intent before it: {o:?}"
+        );
+    }
+    let in_flight: BTreeSet<_> =
+        journal::intents(&journal_file).into_iter().map(|i| i.grant).filter(|g| !removed_first.contains(g)).collect();
+    assert!(in_flight.len() <= 1, "--max-in-flight 1 sends one deletion at a time: {in_flight:#?}");
+    for g in planned.iter().filter(|g| before.contains(*g) && !mid.contains(*g)) {
+        assert!(removed_first.contains(g) || in_flight.contains(g), "gone, but the journal does not say so: {g:?}");
+    }
+    if !in_flight.is_empty() {
+        Run::of(sandbox.offboard(repo.root()).args(["report"]).arg(&journal_file))
+            .expect_code(0)
+            .expect_stdout("In flight when a run stopped");
+    }
 
     // The same plan again, same journal (appended to): it finishes the job.
     sandbox.set_faults(Faults::none());

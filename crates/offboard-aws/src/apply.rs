@@ -12,6 +12,8 @@
 //!    present. Nothing outside the plan is ever sent.
 //! 3. Failures are per item and final once the retry budget is spent; the other items go on.
 //!    `apply` itself never fails: the report (and the journal) says what happened to each item.
+//! 4. Right before each removal call, an intent record for its items goes to the journal
+//!    ([`Journal::intend`]); the item's outcome follows when the call is answered.
 
 use crate::call::Session;
 use crate::clients::{CallStats, Clients};
@@ -50,7 +52,8 @@ impl ApplyReport {
 }
 
 /// Execute `plan`. `sink` sees each outcome as soon as its item completes (the CLI prints it
-/// and appends it to the journal). A sink that answers `Err(why)` could not keep the outcome:
+/// and appends it to the journal), and before that an intent record (`OutcomeResult::Sending`)
+/// for each item whose removal call is about to be sent; intents are not in the report. A sink that answers `Err(why)` could not keep the outcome:
 /// no further call is sent, and every item not yet done fails with `why`.
 pub async fn apply(
     clients: &Clients,
@@ -120,11 +123,24 @@ impl Journal<'_> {
             }
             r => tracing::debug!(action = %o.action_id, principal = %o.principal, result = r.label(), "item done"),
         }
-        if let Err(why) = (self.sink)(&o) {
+        self.write(&o);
+        self.outcomes.push(o);
+    }
+
+    /// Write an intent record for each of `items` of `a`, right before the call that removes
+    /// them is sent: a run killed while the call is on the wire leaves this trace of it. An
+    /// intent that cannot be written stops the session, so the call itself is then not sent.
+    pub(crate) fn intend(&mut self, a: &Action, items: &[&ActionItem]) {
+        for item in items {
+            self.write(&Outcome::of(a, item, now_rfc3339(), OutcomeResult::Sending));
+        }
+    }
+
+    fn write(&mut self, o: &Outcome) {
+        if let Err(why) = (self.sink)(o) {
             tracing::error!(%why, "stopping: no further call is sent");
             self.session.stop(why);
         }
-        self.outcomes.push(o);
     }
 }
 

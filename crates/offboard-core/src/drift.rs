@@ -68,7 +68,12 @@ impl RemovalHistory {
             let removed_by_this_run = match o.result {
                 OutcomeResult::Removed => true,
                 OutcomeResult::AlreadyRemoved => false,
-                OutcomeResult::Failed { .. } => continue,
+                OutcomeResult::Failed { .. } | OutcomeResult::Sending => continue,
+                // Verification found it there after all: it was never known gone.
+                OutcomeResult::StillPresent => {
+                    removed.remove(&o.grant);
+                    continue;
+                }
             };
             removed.insert(
                 o.grant.clone(),

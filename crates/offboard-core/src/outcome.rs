@@ -18,7 +18,13 @@
 //! - `deletion_request_id`: Identity Center only, the id of the asynchronous deletion that
 //!   `DescribeAccountAssignmentDeletionStatus` answers for.
 //! - `attempts`: HTTP attempts made for this item's removal call (retries included).
-//! - `result.status`: `removed` | `already_removed` (both success) | `failed` with `error`.
+//! - `result.status`: `removed` | `already_removed` (both success) | `failed` with `error`, the
+//!   final outcomes; or one of two records that are not outcomes of the removal call:
+//!   - `sending`: an *intent*, written (and fsynced) right before the call that removes the item
+//!     is sent. An intent with no final outcome after it is a call that was in flight when the
+//!     run was killed: its effect is unknown until the next plan or apply reads it.
+//!   - `still_present`: written by the verification after apply, which re-read the grant and
+//!     found it there. It follows the item's final outcome and overrides it as evidence.
 //! - `plan_digest`, `policy_digest`: the digests of the plan that was applied and of the policy it
 //!   was made from, so evidence ties each removal to the reviewed artifact. Set by the CLI; absent
 //!   in journals written before they existed.
@@ -79,19 +85,32 @@ pub enum OutcomeResult {
     AlreadyRemoved,
     /// The grant could not be removed; `error` says why and, where possible, what to do.
     Failed { error: String },
+    /// Intent, not an outcome: the call that removes this item is about to be sent.
+    Sending,
+    /// Verification, not an outcome: the grant was re-read after apply and is still there.
+    StillPresent,
 }
 
 impl OutcomeResult {
+    /// Whether the grant is known to be gone: removed, or already removed.
     pub fn is_success(&self) -> bool {
-        !matches!(self, OutcomeResult::Failed { .. })
+        matches!(self, OutcomeResult::Removed | OutcomeResult::AlreadyRemoved)
     }
 
-    /// `removed`, `already removed` or `failed`, for human-readable lines.
+    /// An intent record: said before a call, not what came of it.
+    pub fn is_intent(&self) -> bool {
+        matches!(self, OutcomeResult::Sending)
+    }
+
+    /// `removed`, `already removed`, `failed`, `sending` or `still present`, for human-readable
+    /// lines.
     pub fn label(&self) -> &'static str {
         match self {
             OutcomeResult::Removed => "removed",
             OutcomeResult::AlreadyRemoved => "already removed",
             OutcomeResult::Failed { .. } => "failed",
+            OutcomeResult::Sending => "sending",
+            OutcomeResult::StillPresent => "still present",
         }
     }
 }
@@ -114,11 +133,15 @@ impl Outcome {
 }
 
 /// Counts of a set of outcomes, for summary lines (`Apply: 5 removed, 1 already removed, 0 failed.`).
+/// Intents are not counted: each is followed by its outcome, or is reported as in flight.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutcomeCounts {
     pub removed: usize,
     pub already_removed: usize,
     pub failed: usize,
+    /// Verification findings: grants re-read after apply and found still there.
+    #[serde(default)]
+    pub still_present: usize,
 }
 
 impl OutcomeCounts {
@@ -129,6 +152,8 @@ impl OutcomeCounts {
                 OutcomeResult::Removed => c.removed += 1,
                 OutcomeResult::AlreadyRemoved => c.already_removed += 1,
                 OutcomeResult::Failed { .. } => c.failed += 1,
+                OutcomeResult::StillPresent => c.still_present += 1,
+                OutcomeResult::Sending => {}
             }
         }
         c
@@ -207,8 +232,25 @@ mod tests {
             sample(OutcomeResult::AlreadyRemoved),
             sample(OutcomeResult::Failed { error: "x".into() }),
         ];
-        assert_eq!(OutcomeCounts::of(&os), OutcomeCounts { removed: 2, already_removed: 1, failed: 1 });
+        assert_eq!(
+            OutcomeCounts::of(&os),
+            OutcomeCounts { removed: 2, already_removed: 1, failed: 1, still_present: 0 }
+        );
         assert!(!os[3].is_success());
         assert!(os[2].is_success());
+    }
+
+    #[test]
+    fn intents_are_not_counted_and_still_present_is_no_success() {
+        let os = [sample(OutcomeResult::Sending), sample(OutcomeResult::Removed), sample(OutcomeResult::StillPresent)];
+        assert_eq!(
+            OutcomeCounts::of(&os),
+            OutcomeCounts { removed: 1, already_removed: 0, failed: 0, still_present: 1 }
+        );
+        assert!(!os[0].is_success() && os[0].result.is_intent());
+        assert!(!os[2].is_success() && !os[2].result.is_intent());
+        let line = os[0].to_json_line();
+        assert!(line.contains(r#""result":{"status":"sending"}"#), "{line}");
+        assert_eq!(Outcome::from_json_line(&os[2].to_json_line()).unwrap(), os[2]);
     }
 }

@@ -200,9 +200,12 @@ pub struct Report {
     pub principals: Vec<PrincipalEvidence>,
     /// Every failed item, in journal order.
     pub failures: Vec<Evidence>,
-    /// Grants whose last outcome in the journal is a failure: still there as far as this journal
-    /// knows.
+    /// Grants whose last record in the journal is a failure, or a verification that found them
+    /// still there: still there as far as this journal knows.
     pub not_removed: Vec<Evidence>,
+    /// Grants whose last record is an intent: the removal call was being sent when the run
+    /// stopped (killed), so whether it took effect is unknown until the next plan or apply.
+    pub in_flight: Vec<Evidence>,
     pub truncated_lines: Vec<TruncatedLine>,
 }
 
@@ -227,6 +230,8 @@ pub struct PrincipalEvidence {
     pub counts: OutcomeCounts,
     /// How many of this principal's grants are still there as far as the journal knows.
     pub not_removed: usize,
+    /// How many of this principal's removals were in flight when a run stopped.
+    pub in_flight: usize,
     pub entries: Vec<Evidence>,
 }
 
@@ -283,17 +288,18 @@ impl Report {
         let mut outcomes_of: Vec<Vec<&Outcome>> = Vec::new();
         for (entry, ev) in journal.entries.iter().zip(&evidence) {
             let o = &entry.outcome;
+            let intent = o.result.is_intent();
             match runs.last_mut() {
                 Some(run) if run.plan_digest == o.plan_digest && run.policy_digest == o.policy_digest => {
                     run.last_time.clone_from(&o.time);
-                    run.outcomes += 1;
+                    run.outcomes += usize::from(!intent);
                 }
                 _ => runs.push(Run {
                     plan_digest: o.plan_digest.clone(),
                     policy_digest: o.policy_digest.clone(),
                     first_time: o.time.clone(),
                     last_time: o.time.clone(),
-                    outcomes: 1,
+                    outcomes: usize::from(!intent),
                 }),
             }
 
@@ -304,6 +310,7 @@ impl Report {
                     reasons: Vec::new(),
                     counts: OutcomeCounts::default(),
                     not_removed: 0,
+                    in_flight: 0,
                     entries: Vec::new(),
                 });
                 outcomes_of.push(Vec::new());
@@ -313,24 +320,39 @@ impl Report {
             if !p.reasons.contains(&o.reason) {
                 p.reasons.push(o.reason.clone());
             }
-            p.entries.push(ev.clone());
-            outcomes_of[index].push(o);
-            if !o.is_success() {
+            // An intent is evidence only while nothing followed it (see `in_flight` below).
+            if !intent {
+                p.entries.push(ev.clone());
+                outcomes_of[index].push(o);
+            }
+            if matches!(o.result, OutcomeResult::Failed { .. }) {
                 failures.push(ev.clone());
             }
             last.insert(&o.grant, (index, ev));
         }
 
-        let mut not_removed: Vec<(usize, &Evidence)> =
-            last.into_values().filter(|(_, e)| !e.result.is_success()).collect();
+        let mut not_removed: Vec<(usize, &Evidence)> = Vec::new();
+        let mut in_flight: Vec<(usize, &Evidence)> = Vec::new();
+        for (index, e) in last.into_values() {
+            if e.result.is_intent() {
+                in_flight.push((index, e));
+            } else if !e.result.is_success() {
+                not_removed.push((index, e));
+            }
+        }
         not_removed.sort_by_key(|(_, e)| e.line);
+        in_flight.sort_by_key(|(_, e)| e.line);
         for (p, outcomes) in principals.iter_mut().zip(&outcomes_of) {
             p.counts = OutcomeCounts::of(outcomes.iter().copied());
         }
         for (index, _) in &not_removed {
             principals[*index].not_removed += 1;
         }
+        for (index, _) in &in_flight {
+            principals[*index].in_flight += 1;
+        }
         let not_removed = not_removed.into_iter().map(|(_, e)| e.clone()).collect();
+        let in_flight = in_flight.into_iter().map(|(_, e)| e.clone()).collect();
 
         Report {
             format_version: REPORT_FORMAT_VERSION,
@@ -344,6 +366,7 @@ impl Report {
             principals,
             failures,
             not_removed,
+            in_flight,
             truncated_lines: journal.truncated.clone(),
         }
     }

@@ -330,3 +330,49 @@ proptest! {
         prop_assert_eq!(journal.truncated.len(), usize::from(!tail.is_empty() && !complete));
     }
 }
+
+/// Intents (written before each call) are not outcomes: one followed by its outcome leaves no
+/// trace in the counts, one with nothing after it is a call in flight when a run stopped. A
+/// verification finding overrides the removal before it.
+#[test]
+fn intents_without_an_outcome_are_in_flight_and_still_present_is_not_removed() {
+    let sso_a = sso("222222222222", READ_ONLY, PrincipalKind::User, ALICE_ID);
+    let desk = stack("analytics-desktop", "alice.wong@northwind.example");
+    let viewer = persona("support-portal", ALICE_ID, Persona::Viewer);
+    let p1 = Some(PLAN_DIGEST);
+    let at = |t: &str, id: &str, op: &str, g: &Grant, r: OutcomeResult| {
+        outcome(t, id, op, alice(), ALICE_REASON, g.clone(), None, r, p1)
+    };
+    let lines: Vec<String> = [
+        at("2026-11-21T09:14:03Z", "sso-1", "DeleteAccountAssignment", &sso_a, OutcomeResult::Sending),
+        at("2026-11-21T09:14:04Z", "sso-1", "DeleteAccountAssignment", &sso_a, OutcomeResult::Removed),
+        at("2026-11-21T09:14:05Z", "appstream-1", "BatchDisassociateUserStack", &desk, OutcomeResult::Sending),
+        at("2026-11-21T09:14:05Z", "appstream-1", "BatchDisassociateUserStack", &desk, OutcomeResult::Removed),
+        at("2026-11-21T09:14:06Z", "appstream-1", "BatchDisassociateUserStack", &desk, OutcomeResult::StillPresent),
+        at(
+            "2026-11-21T09:14:07Z",
+            "kendra-persona-1",
+            "DisassociatePersonasFromEntities",
+            &viewer,
+            OutcomeResult::Sending,
+        ),
+    ]
+    .iter()
+    .map(Outcome::to_json_line)
+    .collect();
+    let parsed = parse_journal("journal.jsonl", &lines.join("\n")).unwrap();
+    let r = Report::build(&parsed, &context());
+    assert_eq!((r.counts.removed, r.counts.failed, r.counts.still_present), (2, 0, 1));
+    assert_eq!(r.runs[0].outcomes, 3, "intents are not outcomes");
+    assert_eq!(r.in_flight.len(), 1);
+    assert_eq!(r.in_flight[0].grant, viewer);
+    assert_eq!(r.not_removed.len(), 1);
+    assert_eq!(r.not_removed[0].grant, desk);
+    let alice = &r.principals[0];
+    assert_eq!((alice.in_flight, alice.not_removed, alice.entries.len()), (1, 1, 3));
+    let md = evidence::markdown(&r, &EvidenceOptions::default());
+    assert!(md.contains("1 removal was in flight when a run stopped"), "{md}");
+    assert!(md.contains("### Still present after apply"), "{md}");
+    assert!(md.contains("### In flight when a run stopped"), "{md}");
+    assert!(md.contains("2 removed, 0 already removed, 0 failed, 1 still present"), "{md}");
+}

@@ -55,6 +55,10 @@ pub struct Faults {
     /// Principals whose SSO assignment deletions end `FAILED` (with a `FailureReason`): a
     /// principal id, a user name or a group display name.
     pub fail_deletions: BTreeSet<String>,
+    /// AppStream user names whose `BatchDisassociateUserStack` items are answered as done but
+    /// left in place: a service that says yes and does nothing, which only a re-read after
+    /// apply can catch.
+    pub ignore_entities: BTreeSet<String>,
 }
 
 /// Settings that cannot work, e.g. a rate outside 0..=1.
@@ -101,6 +105,11 @@ impl Faults {
 
     pub fn with_failing_entity(mut self, entity: impl Into<String>) -> Faults {
         self.fail_entities.insert(entity.into());
+        self
+    }
+
+    pub fn with_ignored_entity(mut self, entity: impl Into<String>) -> Faults {
+        self.ignore_entities.insert(entity.into());
         self
     }
 

@@ -38,7 +38,14 @@ pub(crate) async fn remove<E: BatchEdge>(
     presence: &Presence,
     journal: &mut Journal<'_>,
 ) {
-    let calls = actions.iter().map(|a| one_action::<E>(s, a, presence)).collect();
+    let calls = actions
+        .iter()
+        .map(|a| super::Call {
+            action: a,
+            sending: super::present_items(a, presence),
+            run: one_action::<E>(s, a, presence),
+        })
+        .collect();
     super::journal_in_order(s, calls, journal).await
 }
 

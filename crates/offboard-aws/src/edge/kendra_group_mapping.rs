@@ -48,7 +48,14 @@ impl AccessEdge for KendraGroupMapping {
     }
 
     async fn remove(s: &Session<'_>, actions: &[&Action], presence: &Presence, journal: &mut Journal<'_>) {
-        let calls = actions.iter().map(|a| remove_one(s, a, presence)).collect();
+        let calls = actions
+            .iter()
+            .map(|a| super::Call {
+                action: a,
+                sending: super::present_items(a, presence),
+                run: remove_one(s, a, presence),
+            })
+            .collect();
         super::journal_in_order(s, calls, journal).await
     }
 }

@@ -17,7 +17,7 @@ use crate::error::{AwsError, CallFailure};
 use offboard_core::edge::{Edge, Phase};
 use offboard_core::for_phase;
 use offboard_core::grant::Grant;
-use offboard_core::plan::Action;
+use offboard_core::plan::{Action, ActionItem};
 use offboard_core::policy::{Config, Leaver};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -138,17 +138,41 @@ where
     p
 }
 
-/// Run one future per action, up to `concurrency` at once, and journal their outcomes in action
-/// order: the removal loop of every edge whose actions are independent calls.
-pub(crate) async fn journal_in_order<F>(s: &Session<'_>, calls: Vec<F>, journal: &mut Journal<'_>)
+/// One removal call of an edge whose calls are independent: its action, the items it will send
+/// (for the intent record), and the future that sends it and returns the items' outcomes.
+pub(crate) struct Call<'a, F> {
+    pub action: &'a Action,
+    pub sending: Vec<&'a ActionItem>,
+    pub run: F,
+}
+
+/// Run the calls, up to `concurrency` at once, and journal their outcomes in action order: the
+/// removal loop of every edge whose actions are independent calls. Each call's intent records
+/// are written before its future is first polled, so before anything is sent.
+pub(crate) async fn journal_in_order<F>(s: &Session<'_>, calls: Vec<Call<'_, F>>, journal: &mut Journal<'_>)
 where
     F: std::future::Future<Output = Vec<offboard_core::outcome::Outcome>>,
 {
     use futures::StreamExt;
-    let mut results = futures::stream::iter(calls).buffered(s.limits.concurrency.max(1));
-    while let Some(outs) = results.next().await {
+    let limit = s.limits.concurrency.max(1);
+    let mut waiting = calls.into_iter();
+    let mut running = futures::stream::FuturesOrdered::new();
+    loop {
+        while running.len() < limit {
+            let Some(call) = waiting.next() else { break };
+            if !call.sending.is_empty() {
+                journal.intend(call.action, &call.sending);
+            }
+            running.push_back(call.run);
+        }
+        let Some(outs) = running.next().await else { break };
         outs.into_iter().for_each(|o| journal.record(o));
     }
+}
+
+/// The items of `a` that are present right now: those its call will carry.
+pub(crate) fn present_items<'a>(a: &'a Action, presence: &Presence) -> Vec<&'a ActionItem> {
+    a.items.iter().filter(|i| matches!(presence.of(&i.grant), Ok(true))).collect()
 }
 
 /// The grants of every subject, edge by edge, in the order of `subjects`. `in_scope(subject,

@@ -179,6 +179,7 @@ async fn remove_assignments<'a>(
             let Some(pos) = queue.iter().position(|j| !busy.contains(&j.key())) else { break };
             let Some(job) = queue.remove(pos) else { break };
             busy.insert(job.key());
+            journal.intend(job.action, &[job.item]);
             starting.push(async move {
                 let r = delete_assignment(s, &job.target).await;
                 (job, r)

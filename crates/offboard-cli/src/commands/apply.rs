@@ -144,7 +144,10 @@ async fn execute(
     // A journal write that fails stops the run: the adapter sends no further call (a removal
     // the journal cannot record would be one no auditor learns of), and apply exits 1.
     let mut sink = |outcome: &ActionOutcome| -> Result<(), String> {
-        let _ = output::line(&result_line(outcome, &labels));
+        // Intents are for the journal; stdout shows what came of each item.
+        if !outcome.result.is_intent() {
+            let _ = output::line(&result_line(outcome, &labels));
+        }
         let Some(j) = journal.as_mut() else { return Ok(()) };
         if let Some(e) = &journal_error {
             return Err(format!("the journal could not be written ({e:#})"));
@@ -178,16 +181,22 @@ async fn execute(
     let still_present = offboard_aws::verify(&target.clients, &plan, &limits)
         .await
         .map_err(CliError::aws("cannot verify the result: the removals above were made, but re-reading them failed"))?;
+    let now =
+        time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
     for grant in &still_present {
-        // Name whose access it is, as every other result line does.
-        let whose = plan
-            .actions
-            .iter()
-            .flat_map(|a| &a.items)
-            .find(|i| &i.grant == grant)
-            .map(|i| i.principal.to_string())
-            .unwrap_or_else(|| "(not in the plan)".to_owned());
+        // Name whose access it is, as every other result line does, and journal the finding:
+        // the journal must not end on "removed" for a grant the re-read found.
+        let found = plan.actions.iter().find_map(|a| a.items.iter().find(|i| &i.grant == grant).map(|i| (a, i)));
+        let whose = found.map(|(_, i)| i.principal.to_string()).unwrap_or_else(|| "(not in the plan)".to_owned());
         output::line(&format!("{:<18} {whose}  {}", "still present", grant.describe(&plan.labels)))?;
+        if let (Some(j), Some((a, item))) = (journal.as_mut(), found) {
+            j.append(&ActionOutcome {
+                plan_digest: Some(plan_digest.clone()),
+                policy_digest: Some(policy_digest.clone()),
+                ..ActionOutcome::of(a, item, now.clone(), OutcomeResult::StillPresent)
+            })
+            .map_err(|e| CliError::Journal(e.context("cannot journal what the verification found")))?;
+        }
     }
     output::line(&format!(
         "Apply complete: {} removed, {} already removed, {} failed{}.",

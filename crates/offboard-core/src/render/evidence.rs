@@ -38,6 +38,16 @@ pub fn markdown(report: &Report, options: &EvidenceOptions) -> String {
         tail.push_str("\n### Failures\n");
         tail.push_str(&items_table(&report.failures, true));
     }
+    let still: Vec<Evidence> =
+        report.not_removed.iter().filter(|e| e.result == OutcomeResult::StillPresent).cloned().collect();
+    if !still.is_empty() {
+        tail.push_str("\n### Still present after apply\n\nThe verification re-read these grants after the removals and found them there.\n");
+        tail.push_str(&items_table(&still, true));
+    }
+    if !report.in_flight.is_empty() {
+        tail.push_str("\n### In flight when a run stopped\n\nThe removal call was about to be sent, or was on the wire, when the run stopped; no outcome followed. Whether it took effect is unknown until the next `offboard plan`.\n");
+        tail.push_str(&items_table(&report.in_flight, true));
+    }
 
     let mut items = String::new();
     for p in &report.principals {
@@ -83,9 +93,18 @@ fn head(r: &Report) -> String {
     if !r.not_removed.is_empty() {
         let n = r.not_removed.len();
         out.push_str(&format!(
-            "\n> [!WARNING]\n> {n} grant{} not removed: {} last outcome in the journal is a failure (see Failures). Fix the cause and run `offboard plan` and `offboard apply` again.\n",
+            "\n> [!WARNING]\n> {n} grant{} not removed: {} last record in the journal is a failure or a verification that found {} still present (see below). Fix the cause and run `offboard plan` and `offboard apply` again.\n",
             if n == 1 { " is" } else { "s are" },
             if n == 1 { "its" } else { "their" },
+            if n == 1 { "it" } else { "them" },
+        ));
+    }
+    if !r.in_flight.is_empty() {
+        let n = r.in_flight.len();
+        out.push_str(&format!(
+            "\n> [!WARNING]\n> {n} removal{} in flight when a run stopped: the journal has the intent but no outcome, so whether {} took effect is unknown. Run `offboard plan` to see what remains.\n",
+            if n == 1 { " was" } else { "s were" },
+            if n == 1 { "it" } else { "they" },
         ));
     }
     for t in &r.truncated_lines {
@@ -126,7 +145,11 @@ fn head(r: &Report) -> String {
 }
 
 fn counts_phrase(c: &OutcomeCounts) -> String {
-    format!("{} removed, {} already removed, {} failed", c.removed, c.already_removed, c.failed)
+    let mut phrase = format!("{} removed, {} already removed, {} failed", c.removed, c.already_removed, c.failed);
+    if c.still_present > 0 {
+        phrase.push_str(&format!(", {} still present", c.still_present));
+    }
+    phrase
 }
 
 /// One row per journal line. Failures also name the principal (they are listed apart from it).
@@ -163,6 +186,7 @@ fn request_cell(e: &Evidence) -> String {
         (Some(r), Some(d)) => format!("{r} (deletion {d})"),
         (Some(r), None) => r.clone(),
         (None, Some(d)) => format!("deletion {d}"),
+        (None, None) if e.result == OutcomeResult::StillPresent => "none (re-read after apply)".to_owned(),
         (None, None) if e.result.is_success() => "none (no call needed)".to_owned(),
         (None, None) => "none (no AWS answer)".to_owned(),
     }

@@ -9,7 +9,8 @@
 //!   a `USERPOOL` user not in the user pool with `USER_NAME_NOT_FOUND`, a non-`USERPOOL`
 //!   authentication type with `DIRECTORY_NOT_FOUND` (no directory is configured), a user in
 //!   [`crate::Faults::fail_entities`] with `INTERNAL_ERROR`. Removing an association that does
-//!   not exist succeeds (nothing to do). `BatchAssociateUserStack` checks the same way.
+//!   not exist succeeds (nothing to do). A user in [`crate::Faults::ignore_entities`] gets no
+//!   error and keeps the association. `BatchAssociateUserStack` checks the same way.
 //! - `DescribeStacks` with `Names` answers `ResourceNotFoundException` for the first unknown name.
 
 use serde_json::{Map, Value, json};
@@ -163,6 +164,7 @@ fn batch(world: &mut World, ctx: &Ctx<'_>, input: &Value, associate: bool) -> Re
             None if associate => {
                 world.associations.insert(assoc);
             }
+            None if ctx.faults.ignore_entities.contains(&assoc.user_name) => {}
             None => {
                 world.associations.remove(&assoc);
             }
