@@ -211,6 +211,7 @@ fn replan<'p>(
                 principal: (*p).clone(),
                 resolution: resolved.get(*p).cloned().unwrap_or(Resolution::NotFound),
                 grants: grants.clone(),
+                latest_ordering_ids: Vec::new(),
             })
             .collect(),
         labels: Default::default(),
@@ -227,17 +228,17 @@ fn replan<'p>(
                 Some(format!("{} is not a declared leaver in the policy", i.principal))
             } else {
                 match (resolved.get(&i.principal), by_principal.get(&i.principal)) {
-                    (None | Some(Resolution::NotFound), _) => {
-                        Some(format!("the Identity Store has no {} now", i.principal))
-                    }
                     (_, Some(p)) if p.remove.contains(&i.grant) => None,
                     (_, Some(p)) => match p.skipped.iter().find(|k| k.grant == i.grant) {
                         Some(k) => Some(why(&k.why)),
                         None => Some(match &p.resolution {
                             Resolution::Found { id, .. } => format!(
-                                "the grant does not belong to this principal (its Identity Store id is {id} now, or the grant names another ACL group)"
+                                "the grant does not belong to this principal (its Identity Store id is {id} now, or the grant names another user name or ACL group)"
                             ),
-                            Resolution::NotFound => format!("the Identity Store has no {} now", i.principal),
+                            Resolution::NotFound => format!(
+                                "the Identity Store has no {} now, and the grant does not name it without an Identity Store id",
+                                i.principal
+                            ),
                         }),
                     },
                     (_, None) => Some(format!("{} is not a declared leaver in the policy", i.principal)),
@@ -256,5 +257,9 @@ fn why(reason: &SkipReason) -> String {
         SkipReason::NotYetEffective { effective } => format!("the leaver is not effective until {effective}"),
         SkipReason::OutOfScope => "its service is outside the leaver's scope or not configured".into(),
         SkipReason::Duplicate { of } => format!("it is removed for {of} already"),
+        SkipReason::IdentityConflict { why } => format!("it is not this leaver's as declared: {why}"),
+        SkipReason::Unwinnable { latest_ordering_id } => {
+            format!("the mapping's latest OrderingId {latest_ordering_id} is newer than the plan's")
+        }
     }
 }

@@ -82,9 +82,14 @@ impl Grant {
         for_grant!(self, g => g.describe(labels))
     }
 
-    /// Whether the grant names this leaver, resolved to Identity Store id `id`.
-    pub fn belongs_to(&self, leaver: &Leaver, id: &str) -> bool {
-        for_grant!(self, g => g.belongs_to(leaver, id))
+    /// Whether the grant names this leaver, as the Identity Store resolved it.
+    pub fn belongs_to(&self, leaver: &Leaver, resolution: &crate::state::Resolution) -> bool {
+        for_grant!(self, g => g.belongs_to(leaver, resolution))
+    }
+
+    /// Why the grant is not one the leaver's declaration covers although it names it.
+    pub fn identity_conflict(&self, leaver: &Leaver) -> Option<String> {
+        for_grant!(self, g => g.identity_conflict(leaver))
     }
 
     /// Whether the leaver's `keep` spares this grant.

@@ -88,6 +88,12 @@ pub enum SkipReason {
     /// The same grant is already removed by an earlier leaver's action (one principal declared
     /// twice, e.g. once by name and once by id).
     Duplicate { of: String },
+    /// The grant names the leaver's id, but not as what the policy declares (a Kendra entity of
+    /// another or an unknown type). Kept, and shown, rather than guessed.
+    IdentityConflict { why: String },
+    /// Kendra would ignore the removal: the mapping's latest change carries an `OrderingId`
+    /// not older than this plan's, so a delete with the plan's id can never take effect.
+    Unwinnable { latest_ordering_id: i64 },
 }
 
 impl fmt::Display for SkipReason {
@@ -98,6 +104,11 @@ impl fmt::Display for SkipReason {
             SkipReason::NotYetEffective { effective } => write!(f, "skipped: not effective until {effective}"),
             SkipReason::OutOfScope => f.write_str("skipped: out of scope"),
             SkipReason::Duplicate { of } => write!(f, "skipped: already removed for {of}"),
+            SkipReason::IdentityConflict { why } => write!(f, "skipped: {why}"),
+            SkipReason::Unwinnable { latest_ordering_id } => write!(
+                f,
+                "skipped: cannot be removed by this plan: the mapping's latest OrderingId {latest_ordering_id} is not older than the plan's, so Kendra would ignore the delete; make the plan again after the mapping's owner stops writing future ids"
+            ),
         }
     }
 }

@@ -39,7 +39,7 @@ pub fn plan(policy: &Policy, state: &ObservedState, inputs: &PlanInputs) -> Plan
     for o in &state.principals {
         observed.entry(&o.principal).or_insert(o);
     }
-    let rules = Rules::new(policy, now);
+    let rules = Rules::new(policy, now, ordering_id);
 
     // Each grant is removed once, for the first leaver that plans it. Borrowed, not cloned:
     // at 100,000 grants, copying strings is most of the planner's time.
@@ -91,11 +91,13 @@ struct Rules<'a> {
     policy: &'a Policy,
     configured: BTreeSet<Service>,
     today: time::Date,
+    /// The plan's Kendra `OrderingId`.
+    ordering_id: i64,
 }
 
 impl<'a> Rules<'a> {
-    fn new(policy: &'a Policy, now: OffsetDateTime) -> Self {
-        Self { policy, configured: policy.config.configured_services(), today: now.date() }
+    fn new(policy: &'a Policy, now: OffsetDateTime, ordering_id: i64) -> Self {
+        Self { policy, configured: policy.config.configured_services(), today: now.date(), ordering_id }
     }
 }
 
@@ -108,16 +110,20 @@ fn plan_principal<'a>(
     // A leaver the adapter did not report is treated as not found: there is nothing we saw, so
     // there is nothing we may remove.
     let resolution = observed.map(|o| o.resolution.clone()).unwrap_or(Resolution::NotFound);
-    let before: Vec<&'a Grant> = match (&resolution, observed) {
-        (Resolution::Found { id, .. }, Some(o)) => o.grants.iter().filter(|g| g.belongs_to(leaver, id)).collect(),
-        _ => Vec::new(),
+    // A leaver the Identity Store does not know can still own grants that name it without an
+    // Identity Store id (AppStream user names, Kendra ACL group ids): `belongs_to` decides.
+    let before: Vec<&'a Grant> = match observed {
+        Some(o) => o.grants.iter().filter(|g| g.belongs_to(leaver, &resolution)).collect(),
+        None => Vec::new(),
     };
+    let latest =
+        |g: &Grant| observed.and_then(|o| o.latest_ordering_ids.iter().find(|(m, _)| m == g).map(|(_, id)| *id));
 
     let protected = protected_principal(rules.policy, leaver, &resolution);
     let mut remove = Vec::new();
     let mut skipped = Vec::new();
     for &grant in &before {
-        match decide(rules, leaver, grant, protected.as_deref()) {
+        match decide(rules, leaver, grant, protected.as_deref(), latest(grant)) {
             Some(why) => skipped.push(Skipped { grant: grant.clone(), why }),
             None => match planned.get(grant) {
                 Some(first) => skipped.push(Skipped {
@@ -143,31 +149,40 @@ fn plan_principal<'a>(
     }
 }
 
-/// `Some(description)` when a guardrail protects this principal. Names compare
-/// case-insensitively: Identity Store user names are, and erring towards protection is safe.
+/// `Some(description)` when a guardrail protects this principal: the list names it as declared
+/// (name or id), by its resolved name (userName / displayName), its primary email or its
+/// resolved id. Names compare case-insensitively: Identity Store user names are, and erring
+/// towards protection is safe.
 fn protected_principal(policy: &Policy, leaver: &Leaver, resolution: &Resolution) -> Option<String> {
     let g = &policy.config.guardrails;
     let list = match leaver.principal.kind {
         PrincipalKind::User => &g.protected_users,
         PrincipalKind::Group => &g.protected_groups,
     };
-    let mut names: Vec<&str> = Vec::new();
-    if let Selector::Name(n) = &leaver.principal.selector {
-        names.push(n);
-    }
-    if let Resolution::Found { name: Some(n), .. } = resolution {
-        names.push(n);
-    }
-    names
-        .into_iter()
+    let declared = match &leaver.principal.selector {
+        Selector::Name(n) | Selector::Id(n) => n.as_str(),
+    };
+    std::iter::once(declared)
+        .chain(resolution.names())
+        .chain(resolution.id())
         .find(|n| list.iter().any(|p| p.eq_ignore_ascii_case(n)))
         .map(|n| format!("{} {n}", leaver.principal.kind.noun()))
 }
 
-/// Why a grant stays, or `None` if it goes. Order matters: guardrails first.
-fn decide(rules: &Rules<'_>, leaver: &Leaver, grant: &Grant, protected: Option<&str>) -> Option<SkipReason> {
+/// Why a grant stays, or `None` if it goes. Order matters: guardrails first. `latest` is a
+/// Kendra mapping's latest `OrderingId`, when observed.
+fn decide(
+    rules: &Rules<'_>,
+    leaver: &Leaver,
+    grant: &Grant,
+    protected: Option<&str>,
+    latest: Option<i64>,
+) -> Option<SkipReason> {
     if let Some(what) = protected {
         return Some(SkipReason::Protected { what: what.to_owned() });
+    }
+    if let Some(why) = grant.identity_conflict(leaver) {
+        return Some(SkipReason::IdentityConflict { why });
     }
     if let Some(account) = grant.account_id()
         && rules.policy.config.guardrails.protected_accounts.iter().any(|a| a == account)
@@ -185,6 +200,11 @@ fn decide(rules: &Rules<'_>, leaver: &Leaver, grant: &Grant, protected: Option<&
         && rules.today < effective
     {
         return Some(SkipReason::NotYetEffective { effective: effective.to_string() });
+    }
+    if let Some(latest_ordering_id) = latest
+        && latest_ordering_id > rules.ordering_id
+    {
+        return Some(SkipReason::Unwinnable { latest_ordering_id });
     }
     None
 }

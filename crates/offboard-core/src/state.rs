@@ -14,11 +14,43 @@ use std::collections::BTreeSet;
 pub enum Resolution {
     /// Found: its Identity Store id, and its name (userName / displayName) when known, which
     /// lets the planner apply `protected_users`/`protected_groups` to leavers declared by id.
-    Found { id: String, name: Option<String> },
-    /// The Identity Store has no such principal: a finding ("not found: nothing to remove"),
-    /// not an error, because a leaver who was already deleted upstream has no access left
-    /// through Identity Center.
+    /// For users, also the primary email: AppStream user names are often the email, and it
+    /// differs from the userName in many directories.
+    Found {
+        id: String,
+        name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        email: Option<String>,
+    },
+    /// The Identity Store has no such principal: a finding, not an error, because a leaver
+    /// who was already deleted upstream has no access left through Identity Center. Access
+    /// that does not go through an Identity Store id is still read for it: AppStream
+    /// associations of the declared user name, Kendra mappings of a declared `kendra_group_id`.
     NotFound,
+}
+
+impl Resolution {
+    /// A found principal with its id and name (no email).
+    pub fn found(id: impl Into<String>, name: Option<&str>) -> Resolution {
+        Resolution::Found { id: id.into(), name: name.map(str::to_owned), email: None }
+    }
+
+    /// The Identity Store id, when found.
+    pub fn id(&self) -> Option<&str> {
+        match self {
+            Resolution::Found { id, .. } => Some(id),
+            Resolution::NotFound => None,
+        }
+    }
+
+    /// The names the Identity Store gives the principal: userName / displayName, primary email.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        let (name, email) = match self {
+            Resolution::Found { name, email, .. } => (name.as_deref(), email.as_deref()),
+            Resolution::NotFound => (None, None),
+        };
+        name.into_iter().chain(email)
+    }
 }
 
 /// One declared principal and every grant of it that was read.
@@ -27,6 +59,10 @@ pub struct ObservedPrincipal {
     pub principal: PrincipalRef,
     pub resolution: Resolution,
     pub grants: BTreeSet<Grant>,
+    /// Kendra group mappings among `grants`: the `OrderingId` of the mapping's latest change
+    /// that took effect, which a delete must not be older than.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub latest_ordering_ids: Vec<(Grant, i64)>,
 }
 
 /// Everything observed. Order does not matter to the planner (it sorts), but the digest is

@@ -39,7 +39,10 @@ fn honest() -> (offboard_core::Policy, Plan, BTreeMap<PrincipalRef, Resolution>)
         ],
     )]);
     let plan = plan(&p, &s, &inputs());
-    let resolved = BTreeMap::from([(alice(), Resolution::Found { id: id(1), name: Some("alice@example.com".into()) })]);
+    let resolved = BTreeMap::from([(
+        alice(),
+        Resolution::Found { id: id(1), name: Some("alice@example.com".into()), email: None },
+    )]);
     (p, plan, resolved)
 }
 
@@ -63,7 +66,7 @@ fn inject(plan: &mut Plan, principal: PrincipalRef, principal_id: &str, account:
         None => plan.principals.push(PrincipalPlan {
             principal,
             reason: "left".into(),
-            resolution: Resolution::Found { id: principal_id.into(), name: None },
+            resolution: Resolution::Found { id: principal_id.into(), name: None, email: None },
             before: vec![grant.clone()],
             remove: vec![grant],
             skipped: Vec::new(),
@@ -94,7 +97,10 @@ fn a_protected_user_or_account_is_refused_even_when_declared() {
     let breakglass = PrincipalRef::user_name("breakglass@example.com");
     let (mut p, mut plan, mut resolved) = honest();
     p.leavers.push(leaver(breakglass.clone()));
-    resolved.insert(breakglass.clone(), Resolution::Found { id: id(3), name: Some("breakglass@example.com".into()) });
+    resolved.insert(
+        breakglass.clone(),
+        Resolution::Found { id: id(3), name: Some("breakglass@example.com".into()), email: None },
+    );
     inject(&mut plan, breakglass, &id(3), "222222222222");
     let r = rules(authorize(&plan, &p, now(), &resolved));
     assert!(r.iter().any(|m| m.contains("protects it (user breakglass@example.com)")), "{r:?}");
@@ -111,7 +117,7 @@ fn a_protected_group_is_refused_even_when_declared_by_id() {
     let admins = PrincipalRef::group_id(id(5));
     let (mut p, mut plan, mut resolved) = honest();
     p.leavers.push(leaver(admins.clone()));
-    resolved.insert(admins.clone(), Resolution::Found { id: id(5), name: Some("Admins".into()) });
+    resolved.insert(admins.clone(), Resolution::Found { id: id(5), name: Some("Admins".into()), email: None });
     let grant = sso("222222222222", PS_ADMIN, PrincipalKind::Group, &id(5));
     inject(&mut plan, admins.clone(), &id(5), "222222222222");
     // inject makes a USER assignment; make it the group's own.
@@ -143,7 +149,7 @@ fn kept_and_not_yet_effective_grants_are_refused() {
 #[test]
 fn a_principal_id_that_is_not_the_identity_stores_now_is_refused() {
     let (p, plan, mut resolved) = honest();
-    resolved.insert(alice(), Resolution::Found { id: id(7), name: Some("alice@example.com".into()) });
+    resolved.insert(alice(), Resolution::Found { id: id(7), name: Some("alice@example.com".into()), email: None });
     let r = rules(authorize(&plan, &p, now(), &resolved));
     assert!(r.iter().any(|m| m.contains("does not belong to this principal")), "{r:?}");
     resolved.insert(alice(), Resolution::NotFound);
@@ -169,7 +175,8 @@ fn another_instance_a_foreign_ordering_id_and_a_future_plan_are_refused() {
     let p = policy(vec![group_leaver()]);
     let s = state(vec![observed(group(), &id(4), [mapping(Some("ds-wiki"), "acl-interns")])]);
     let mut plan = offboard_core::plan(&p, &s, &inputs());
-    let resolved = BTreeMap::from([(group(), Resolution::Found { id: id(4), name: Some("Interns".into()) })]);
+    let resolved =
+        BTreeMap::from([(group(), Resolution::Found { id: id(4), name: Some("Interns".into()), email: None })]);
     assert_eq!(authorize(&plan, &p, now(), &resolved), Ok(()));
     if let ApiRequest::DeletePrincipalMapping(r) = &mut plan.actions[0].request {
         r.ordering_id -= 1;

@@ -5,7 +5,7 @@ mod support;
 use offboard_core::edge::kendra_group_mapping::DeletePrincipalMapping;
 use offboard_core::edge::kendra_persona::DisassociatePersonasFromEntities;
 use offboard_core::edge::sso_assignment::DeleteAccountAssignment;
-use offboard_core::grant::KendraPersona;
+use offboard_core::grant::{Grant, KendraPersona};
 use offboard_core::plan::{ApiRequest, Phase, SkipReason};
 use offboard_core::state::Resolution;
 use offboard_core::{PrincipalKind, PrincipalRef, Service, plan};
@@ -79,7 +79,7 @@ fn protected_user_declared_by_id_is_caught_through_its_resolved_name() {
     let by_id = PrincipalRef::user_id(id(9));
     let p = policy(vec![leaver(by_id.clone())]);
     let mut o = observed(by_id, &id(9), [sso("222222222222", PS_ADMIN, PrincipalKind::User, &id(9))]);
-    o.resolution = Resolution::Found { id: id(9), name: Some("BreakGlass@Example.com".into()) };
+    o.resolution = Resolution::Found { id: id(9), name: Some("BreakGlass@Example.com".into()), email: None };
     let plan = plan(&p, &state(vec![o]), &inputs());
     assert!(plan.actions.is_empty());
     assert!(
@@ -248,4 +248,114 @@ fn same_inputs_give_byte_identical_json_whatever_the_observation_order() {
     assert_eq!(one, two);
     let reparsed = offboard_core::Plan::from_json(&one).expect("a plan parses back");
     assert_eq!(reparsed.to_json(), one);
+}
+
+/// A leaver the Identity Store does not know still loses what names it without an Identity
+/// Store id: AppStream associations of the declared user name, Kendra mappings of its declared
+/// ACL group. Grants that need the id (which the adapter cannot read anyway) never belong.
+#[test]
+fn a_leaver_missing_from_the_identity_store_still_loses_what_names_it_without_an_id() {
+    let ghost = PrincipalRef::user_name("ghost@example.com");
+    let gone = PrincipalRef::group_name("Old Team");
+    let mut gone_leaver = leaver(gone.clone());
+    gone_leaver.kendra_group_id = Some("old-team".into());
+    let p = policy(vec![leaver(ghost.clone()), gone_leaver]);
+    let mut o1 = observed(
+        ghost,
+        &id(1),
+        [
+            stack("stack-a", "ghost@example.com"),
+            stack("stack-b", "someone.else@example.com"),
+            sso("222222222222", PS_READ, PrincipalKind::User, &id(1)),
+        ],
+    );
+    o1.resolution = Resolution::NotFound;
+    let mut o2 = observed(gone, &id(2), [mapping(None, "old-team"), mapping(Some("ds-wiki"), "other-team")]);
+    o2.resolution = Resolution::NotFound;
+    let plan = plan(&p, &state(vec![o1, o2]), &inputs());
+    assert_eq!(plan.principals[0].remove, vec![stack("stack-a", "ghost@example.com")]);
+    assert_eq!(plan.principals[1].remove, vec![mapping(None, "old-team")]);
+    assert_eq!(plan.summary().not_found, 2);
+    let text = offboard_core::render::render(&plan, offboard_core::render::Format::Text, &Default::default());
+    assert!(
+        text.contains("not found in the Identity Store; access that names it without an Identity Store id"),
+        "{text}"
+    );
+}
+
+/// AppStream names users by user name, which may be the declared name, the Identity Store
+/// userName or the primary email: an association under any of them is the user's.
+#[test]
+fn appstream_associations_under_the_user_name_or_the_primary_email_are_the_users() {
+    let p = policy(vec![leaver(alice())]);
+    let mut o = observed(
+        alice(),
+        &id(1),
+        [
+            stack("stack-a", "alice@example.com"),
+            stack("stack-b", "awong"),
+            stack("stack-c", "Alice.Wong@Example.com"),
+            stack("stack-d", "mallory@example.com"),
+        ],
+    );
+    o.resolution =
+        Resolution::Found { id: id(1), name: Some("awong".into()), email: Some("alice.wong@example.com".into()) };
+    let plan = plan(&p, &state(vec![o]), &inputs());
+    let stacks: Vec<String> = plan.principals[0].remove.iter().map(|g| g.describe(&Default::default())).collect();
+    assert_eq!(stacks.len(), 3, "{stacks:#?}");
+    assert!(stacks.iter().all(|s| !s.contains("stack-d")), "{stacks:#?}");
+}
+
+/// `protected_users` / `protected_groups` match the resolved id as well as the names.
+#[test]
+fn a_principal_protected_by_its_id_is_protected_however_it_is_declared() {
+    let mut cfg_policy = policy(vec![leaver(alice()), leaver(PrincipalRef::group_id(id(2)))]);
+    cfg_policy.config.guardrails.protected_users.push(id(1));
+    cfg_policy.config.guardrails.protected_groups.push(id(2));
+    let mut group =
+        observed(PrincipalRef::group_id(id(2)), &id(2), [sso("222222222222", PS_READ, PrincipalKind::Group, &id(2))]);
+    group.resolution = Resolution::found(id(2), Some("Platform"));
+    let s = state(vec![observed(alice(), &id(1), [sso("222222222222", PS_READ, PrincipalKind::User, &id(1))]), group]);
+    let plan = plan(&cfg_policy, &s, &inputs());
+    assert!(plan.actions.is_empty(), "{:#?}", plan.actions);
+    for p in &plan.principals {
+        assert!(matches!(&p.skipped[0].why, SkipReason::Protected { .. }), "{p:#?}");
+    }
+}
+
+/// A persona is planned only for an entity of the declared type.
+#[test]
+fn a_persona_of_another_or_an_unknown_entity_type_is_kept_and_says_why() {
+    let p = policy(vec![leaver(alice())]);
+    let as_group = group_persona("exp-support", &id(1));
+    let Grant::KendraPersona(mut unknown) = persona("exp-support", &id(1)) else { unreachable!() };
+    unknown.experience_id = "exp-other".into();
+    unknown.entity_type = None;
+    let s = state(vec![observed(alice(), &id(1), [as_group, Grant::KendraPersona(unknown)])]);
+    let plan = plan(&p, &s, &inputs());
+    assert!(plan.actions.is_empty());
+    let whys: Vec<String> = plan.principals[0].skipped.iter().map(|k| k.why.to_string()).collect();
+    assert!(whys.iter().any(|w| w.contains("as a GROUP, not a USER")), "{whys:#?}");
+    assert!(whys.iter().any(|w| w.contains("its type is unknown")), "{whys:#?}");
+}
+
+/// A mapping whose latest change carries a newer `OrderingId` than the plan's can never be
+/// removed by this plan (Kendra ignores older deletes): the plan says so instead of planning it.
+#[test]
+fn a_mapping_the_plan_could_never_win_is_reported_not_planned() {
+    let interns = PrincipalRef::group_name("Interns");
+    let mut l = leaver(interns.clone());
+    l.kendra_group_id = Some("interns".into());
+    let p = policy(vec![l]);
+    let newer = mapping(Some("ds-wiki"), "interns");
+    let older = mapping(None, "interns");
+    let mut o = observed(interns, &id(4), [newer.clone(), older.clone()]);
+    let plan_id = (now().unix_timestamp_nanos() / 1_000_000) as i64;
+    o.latest_ordering_ids = vec![(newer.clone(), plan_id + 1), (older.clone(), plan_id - 1)];
+    let plan = plan(&p, &state(vec![o]), &inputs());
+    assert_eq!(plan.principals[0].remove, vec![older]);
+    let skipped = &plan.principals[0].skipped;
+    assert_eq!(skipped.len(), 1);
+    assert_eq!(skipped[0].grant, newer);
+    assert!(skipped[0].why.to_string().contains("Kendra would ignore the delete"), "{}", skipped[0].why);
 }

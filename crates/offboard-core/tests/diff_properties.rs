@@ -76,6 +76,7 @@ fn build(specs: &[Spec]) -> (offboard_core::Policy, ObservedState) {
             .map(|(k, a, b)| match k {
                 0 => sso(ACCOUNTS[*a], if *b == 0 { PS_ADMIN } else { PS_READ }, kind, &pid),
                 1 => stack(STACKS[*b], &name),
+                2 if s.is_group => group_persona(EXPERIENCES[*a % 2], &pid),
                 2 => persona(EXPERIENCES[*a % 2], &pid),
                 _ => mapping(if *a % 2 == 0 { Some("ds-wiki") } else { None }, &format!("acl-{n}")),
             })

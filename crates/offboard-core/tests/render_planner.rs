@@ -23,10 +23,13 @@ fn planned() -> offboard_core::Plan {
         stack("stack-a", "alice@example.com"),
         persona("exp-support", &id(1)),
     ];
+    // The same person declared again by id (the adapter learns its userName): its grants are
+    // planned once.
+    let mut again = observed(alice_by_id, &id(1), alice_grants.clone());
+    again.resolution = offboard_core::state::Resolution::found(id(1), Some("alice@example.com"));
     let s = state(vec![
-        observed(alice, &id(1), alice_grants.clone()),
-        // The same person declared again by id: its grants are planned once.
-        observed(alice_by_id, &id(1), alice_grants),
+        observed(alice, &id(1), alice_grants),
+        again,
         observed(interns, &id(2), [mapping(Some("ds-wiki"), "summer-interns")]),
     ]);
     plan(&p, &s, &inputs())

@@ -6,6 +6,7 @@ use crate::grant::{Grant, Labels, Service};
 use crate::plan::{ActionItem, MAX_BATCH};
 use crate::policy::{Config, Keep, Leaver, StackSelection};
 use crate::principal::PrincipalKind;
+use crate::state::Resolution;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
@@ -61,9 +62,10 @@ impl Edge for AppstreamAssociation {
         format!("appstream  stack {}  ({})", self.stack_name, self.authentication_type)
     }
 
-    /// The adapter looked the association up by this very user's name.
-    fn belongs_to(&self, leaver: &Leaver, _id: &str) -> bool {
+    /// The association names one of the user's names: as declared, userName, primary email.
+    fn belongs_to(&self, leaver: &Leaver, resolution: &Resolution) -> bool {
         leaver.principal.kind == PrincipalKind::User
+            && leaver.user_names(resolution).iter().any(|n| n.eq_ignore_ascii_case(&self.user_name))
     }
 
     fn kept(&self, keep: &Keep) -> bool {

@@ -8,6 +8,7 @@ use crate::ids::ORDERING_ID_MAX;
 use crate::plan::ActionItem;
 use crate::policy::{Config, Keep, Leaver};
 use crate::principal::PrincipalKind;
+use crate::state::Resolution;
 use serde::{Deserialize, Serialize};
 
 /// A principal mapping of an ACL group, at a data source or (`None`) at index level.
@@ -53,7 +54,7 @@ impl Edge for KendraGroupMapping {
     }
 
     /// A mapping names the Kendra ACL group id, which the policy declares (`kendra_group_id`).
-    fn belongs_to(&self, leaver: &Leaver, _id: &str) -> bool {
+    fn belongs_to(&self, leaver: &Leaver, _resolution: &Resolution) -> bool {
         leaver.principal.kind == PrincipalKind::Group
             && leaver.kendra_group_id.as_deref() == Some(self.group_id.as_str())
     }

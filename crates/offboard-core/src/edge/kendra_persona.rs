@@ -6,6 +6,8 @@ use super::{Edge, Phase, RequestContext, batches};
 use crate::grant::{Grant, Labels, Service};
 use crate::plan::{ActionItem, MAX_BATCH};
 use crate::policy::{Config, Keep, Leaver};
+use crate::principal::PrincipalKind;
+use crate::state::Resolution;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -34,6 +36,10 @@ pub struct KendraPersona {
     pub experience_id: String,
     pub entity_id: String,
     pub persona: Persona,
+    /// The entity's type as the experience lists it (`ListExperienceEntities`): `USER` or
+    /// `GROUP`; absent when the experience does not list the entity, so its type is unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity_type: Option<PrincipalKind>,
 }
 
 /// The `DisassociatePersonasFromEntities` input.
@@ -63,8 +69,24 @@ impl Edge for KendraPersona {
         format!("kendra     experience {}  {}  (index {})", self.experience_id, self.persona.as_aws(), self.index_id)
     }
 
-    fn belongs_to(&self, _leaver: &Leaver, id: &str) -> bool {
-        self.entity_id == id
+    fn belongs_to(&self, _leaver: &Leaver, resolution: &Resolution) -> bool {
+        resolution.id() == Some(self.entity_id.as_str())
+    }
+
+    /// A persona is only planned for an entity of the declared type: a user leaver's id on a
+    /// GROUP entity (or one whose type the experience does not say) is not this leaver's.
+    fn identity_conflict(&self, leaver: &Leaver) -> Option<String> {
+        let declared = leaver.principal.kind;
+        match self.entity_type {
+            Some(t) if t == declared => None,
+            Some(t) => {
+                Some(format!("Kendra lists entity {} as a {}, not a {}", self.entity_id, t.as_aws(), declared.as_aws()))
+            }
+            None => Some(format!(
+                "the experience does not list entity {} (ListExperienceEntities), so its type is unknown",
+                self.entity_id
+            )),
+        }
     }
 
     fn kept(&self, keep: &Keep) -> bool {

@@ -31,6 +31,7 @@ pub use sso_assignment::SsoAssignment;
 use crate::grant::{Grant, Labels, Service};
 use crate::plan::{Action, ActionItem, ApiRequest};
 use crate::policy::{Config, Keep, Leaver};
+use crate::state::Resolution;
 use serde::{Deserialize, Serialize};
 
 /// What every access edge provides to the planner and to `apply`'s checks.
@@ -53,9 +54,16 @@ pub trait Edge: Sized {
         None
     }
 
-    /// Defence in depth against an adapter bug: whether the grant names this leaver (resolved
-    /// to Identity Store id `id`).
-    fn belongs_to(&self, leaver: &Leaver, id: &str) -> bool;
+    /// Defence in depth against an adapter bug: whether the grant names this leaver, as the
+    /// Identity Store resolved it. A leaver it does not know (`NotFound`) can only own grants
+    /// that name it without an Identity Store id.
+    fn belongs_to(&self, leaver: &Leaver, resolution: &Resolution) -> bool;
+
+    /// Why the grant, although it names the leaver, is not one the leaver's declaration covers
+    /// (e.g. a Kendra entity of another type than declared); `None` when it is.
+    fn identity_conflict(&self, _leaver: &Leaver) -> Option<String> {
+        None
+    }
 
     /// Whether the leaver's `keep` spares this grant.
     fn kept(&self, keep: &Keep) -> bool;

@@ -7,6 +7,7 @@ use crate::grant::{Grant, Labels, Service};
 use crate::plan::ActionItem;
 use crate::policy::{Config, Keep, Leaver};
 use crate::principal::PrincipalKind;
+use crate::state::Resolution;
 use serde::{Deserialize, Serialize};
 
 /// An account assignment, named by exactly the ids `DeleteAccountAssignment` takes.
@@ -71,8 +72,8 @@ impl Edge for SsoAssignment {
         Some(&self.account_id)
     }
 
-    fn belongs_to(&self, leaver: &Leaver, id: &str) -> bool {
-        self.principal_type == leaver.principal.kind && self.principal_id == id
+    fn belongs_to(&self, leaver: &Leaver, resolution: &Resolution) -> bool {
+        self.principal_type == leaver.principal.kind && resolution.id() == Some(self.principal_id.as_str())
     }
 
     fn kept(&self, keep: &Keep) -> bool {

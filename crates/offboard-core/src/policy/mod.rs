@@ -178,6 +178,28 @@ pub struct Leaver {
     pub origin: Origin,
 }
 
+impl Leaver {
+    /// The names a user leaver may have in AppStream, which names users by user name: the name
+    /// as declared, the Identity Store `userName` and the primary email, without repeats
+    /// (compared case-insensitively). Empty for groups.
+    pub fn user_names<'a>(&'a self, resolution: &'a crate::state::Resolution) -> Vec<&'a str> {
+        if self.principal.kind != crate::principal::PrincipalKind::User {
+            return Vec::new();
+        }
+        let declared = match &self.principal.selector {
+            crate::principal::Selector::Name(n) => Some(n.as_str()),
+            crate::principal::Selector::Id(_) => None,
+        };
+        let mut names: Vec<&str> = Vec::new();
+        for n in declared.into_iter().chain(resolution.names()) {
+            if !names.iter().any(|k| k.eq_ignore_ascii_case(n)) {
+                names.push(n);
+            }
+        }
+        names
+    }
+}
+
 /// Exceptions: access a leaver keeps for now.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Keep {

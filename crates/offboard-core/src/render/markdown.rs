@@ -199,7 +199,12 @@ fn details(plan: &Plan, p: &PrincipalPlan, history: &RemovalHistory) -> String {
             let name = name_behind_id(p).map(|n| format!(" ({})", md(n))).unwrap_or_default();
             out.push_str(&format!(" · **Identity Store id:** {}{name}\n", code_span(id)));
         }
-        Resolution::NotFound => out.push_str(" · not found in the Identity Store: nothing to remove\n"),
+        Resolution::NotFound if p.before.is_empty() => {
+            out.push_str(" · not found in the Identity Store: nothing to remove\n")
+        }
+        Resolution::NotFound => out.push_str(
+            " · not found in the Identity Store; access that names it without an Identity Store id is below\n",
+        ),
     }
     let lines = drift::annotate(access_diff(p, &plan.labels), p, &plan.labels, history);
     if lines.is_empty() {

@@ -145,7 +145,7 @@ pub(crate) fn principal_summary(p: &PrincipalPlan) -> Summary {
 /// One short phrase for where a principal stands, used in tables and collapsed headings.
 pub(crate) fn principal_status(p: &PrincipalPlan) -> String {
     if p.resolution == Resolution::NotFound {
-        return "not found".to_owned();
+        return if p.remove.is_empty() { "not found" } else { "not found in the Identity Store; to remove" }.to_owned();
     }
     if let Some(effective) = p.skipped.iter().find_map(|k| match &k.why {
         SkipReason::NotYetEffective { effective } => Some(effective),
@@ -165,24 +165,28 @@ pub(crate) fn principal_status(p: &PrincipalPlan) -> String {
 /// `6 to remove, 1 skipped` / `not found: nothing to remove` / `no access found`: the counts
 /// after a principal's name in collapsed headings.
 pub(crate) fn principal_counts(p: &PrincipalPlan) -> String {
-    if p.resolution == Resolution::NotFound {
-        return "not found: nothing to remove".to_owned();
-    }
+    let not_found = p.resolution == Resolution::NotFound;
     if p.before.is_empty() {
-        return "no access found".to_owned();
+        return if not_found { "not found: nothing to remove" } else { "no access found" }.to_owned();
     }
-    let mut parts = vec![format!("{} to remove", p.remove.len())];
+    let mut parts = vec![format!(
+        "{}{} to remove",
+        if not_found { "not found in the Identity Store; " } else { "" },
+        p.remove.len()
+    )];
     if !p.skipped.is_empty() {
         parts.push(format!("{} skipped", p.skipped.len()));
     }
     parts.join(", ")
 }
 
-/// The Identity Store name of a principal the policy declared by id, when the adapter learned
-/// it: the one thing about its resolution a reader does not already know from the heading.
+/// The Identity Store name of a principal, when it differs from how the policy declared it (by
+/// id, or by an email or a name in other case): the one thing about its resolution a reader does
+/// not already know from the heading.
 pub(crate) fn name_behind_id(p: &PrincipalPlan) -> Option<&str> {
     match (&p.principal.selector, &p.resolution) {
         (Selector::Id(_), Resolution::Found { name: Some(name), .. }) => Some(name),
+        (Selector::Name(declared), Resolution::Found { name: Some(name), .. }) if declared != name => Some(name),
         _ => None,
     }
 }

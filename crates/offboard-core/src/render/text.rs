@@ -88,8 +88,16 @@ pub fn render_with_history(plan: &Plan, options: &TextOptions, history: &Removal
 fn principal(out: &mut String, plan: &Plan, p: &PrincipalPlan, options: &TextOptions, history: &RemovalHistory) {
     line(out, options, Some(Paint::Bold), &format!("{} — {}", clean(&p.principal.to_string()), clean(&p.reason)));
     match &p.resolution {
-        Resolution::NotFound => {
+        Resolution::NotFound if p.before.is_empty() => {
             line(out, options, Some(Paint::Yellow), "  not found: nothing to remove");
+        }
+        Resolution::NotFound => {
+            line(
+                out,
+                options,
+                Some(Paint::Yellow),
+                "  not found in the Identity Store; access that names it without an Identity Store id:",
+            );
         }
         Resolution::Found { id, .. } => {
             let name = name_behind_id(p).map(|n| format!(" ({})", clean(n))).unwrap_or_default();

@@ -74,6 +74,7 @@ pub fn persona(experience: &str, entity: &str, persona: Persona) -> Grant {
         experience_id: experience.to_owned(),
         entity_id: entity.to_owned(),
         persona,
+        entity_type: Some(if entity == INTERNS_ID { PrincipalKind::Group } else { PrincipalKind::User }),
     })
 }
 
@@ -86,7 +87,7 @@ pub fn mapping(data_source: Option<&str>, group: &str) -> Grant {
 }
 
 pub fn found(id: &str, name: &str) -> Resolution {
-    Resolution::Found { id: id.to_owned(), name: Some(name.to_owned()) }
+    Resolution::Found { id: id.to_owned(), name: Some(name.to_owned()), email: None }
 }
 
 /// A principal: `before` is every grant, `skipped` those that stay (with why); everything else

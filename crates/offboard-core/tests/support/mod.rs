@@ -86,6 +86,18 @@ pub fn persona(experience: &str, entity: &str) -> Grant {
         experience_id: experience.into(),
         entity_id: entity.into(),
         persona: Persona::Viewer,
+        entity_type: Some(PrincipalKind::User),
+    })
+}
+
+/// A persona of a group entity.
+pub fn group_persona(experience: &str, entity: &str) -> Grant {
+    Grant::KendraPersona(KendraPersona {
+        index_id: INDEX.into(),
+        experience_id: experience.into(),
+        entity_id: entity.into(),
+        persona: Persona::Viewer,
+        entity_type: Some(PrincipalKind::Group),
     })
 }
 
@@ -104,8 +116,9 @@ pub fn observed(principal: PrincipalRef, id: &str, grants: impl IntoIterator<Ite
     };
     ObservedPrincipal {
         principal,
-        resolution: Resolution::Found { id: id.into(), name },
+        resolution: Resolution::Found { id: id.into(), name, email: None },
         grants: grants.into_iter().collect::<BTreeSet<_>>(),
+        latest_ordering_ids: Vec::new(),
     }
 }
 
