@@ -37,6 +37,7 @@ pub fn grants(snapshot: &StateSnapshot) -> BTreeSet<Grant> {
                 "VIEWER" => Persona::Viewer,
                 other => panic!("the sandbox reports persona {other:?}; expected OWNER or VIEWER"),
             },
+            entity_type: Some(principal_kind(&p.entity_type)),
         })
     });
     let mappings = snapshot.kendra_group_mappings.iter().filter(|m| m.present).map(|m| {

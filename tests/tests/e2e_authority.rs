@@ -75,7 +75,7 @@ fn inject(plan: &mut Plan, principal: PrincipalRef, grant: Grant) {
         None => plan.principals.push(PrincipalPlan {
             principal,
             reason: "edited in".into(),
-            resolution: Resolution::Found { id: g.principal_id.clone(), name: None },
+            resolution: Resolution::Found { id: g.principal_id.clone(), name: None, email: None },
             before: vec![grant.clone()],
             remove: vec![grant],
             skipped: Vec::new(),

@@ -193,9 +193,10 @@ mod tests {
         let clients = Clients::from_sdk_config(&aws_config::SdkConfig::builder().build());
         let limits = Limits::default();
         let empty: Plan = serde_json::from_value(serde_json::json!({
-            "format_version": 1, "created_at": "2026-11-21T00:00:00Z", "config_path": "offboard.yaml",
+            "format_version": 2, "created_at": "2026-11-21T00:00:00Z", "config_path": "offboard.yaml",
             "policy_paths": [], "policy_digest": "sha256:0", "state_digest": "sha256:0", "ordering_id": 0,
-            "max_removals": 500, "principals": [], "actions": []
+            "max_removals": 500, "location": {"account_id": "111111111111", "region": "us-east-1"},
+            "principals": [], "actions": []
         }))
         .unwrap();
         let mut seen = 0;

@@ -101,6 +101,7 @@ impl<'a> Session<'a> {
                     status: None,
                     request_id: None,
                     html: false,
+                    resource_type: None,
                     attempts: backoff.attempts(),
                 });
             }

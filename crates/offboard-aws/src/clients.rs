@@ -46,6 +46,10 @@ pub struct Clients {
     pub(crate) identitystore: aws_sdk_identitystore::Client,
     pub(crate) appstream: aws_sdk_appstream::Client,
     pub(crate) kendra: aws_sdk_kendra::Client,
+    /// `GetCallerIdentity` only: which account the credentials belong to.
+    pub(crate) sts: aws_sdk_sts::Client,
+    /// The region the clients talk to (`us-east-1` when a hand-built config names none).
+    pub(crate) region: String,
     counter: CallCounter,
 }
 
@@ -117,6 +121,8 @@ impl Clients {
             identitystore: client!(aws_sdk_identitystore, "identitystore"),
             appstream: client!(aws_sdk_appstream, "appstream"),
             kendra: client!(aws_sdk_kendra, "kendra"),
+            sts: client!(aws_sdk_sts, "sts"),
+            region: config.region().map_or_else(|| EMULATOR_REGION.to_owned(), ToString::to_string),
             counter,
         }
     }

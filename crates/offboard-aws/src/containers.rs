@@ -9,10 +9,47 @@
 //! (`DescribeDataSource`). A missing or mismatched one is an error naming the setting to fix.
 
 use crate::call::{Session, bounded};
+use crate::error::CallFailure;
 use crate::error::{AwsError, FailureKind};
 use crate::sso;
+use offboard_core::plan::Location;
 use offboard_core::policy::Config;
 use offboard_models::Service;
+
+/// Where this run looks: the account the credentials belong to, the region, and the configured
+/// instance with its identity store (checked against `ListInstances`). A plan records it, and
+/// `apply` compares it with its own.
+pub(crate) async fn location(s: &Session<'_>, cfg: &Config) -> Result<Location, AwsError> {
+    let (instance_arn, identity_store_id) = identity_store(s, cfg).await?;
+    let account_id = caller_account(s).await?;
+    Ok(Location { account_id, region: s.clients.region.clone(), instance_arn, identity_store_id })
+}
+
+/// The account of the credentials, from STS `GetCallerIdentity`: it needs no IAM permission
+/// (no policy can deny it), so every principal that can run offboard can make it.
+async fn caller_account(s: &Session<'_>) -> Result<String, AwsError> {
+    let answer = s
+        .clients
+        .sts
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| AwsError::Call(CallFailure::from_sdk("sts", "GetCallerIdentity", &e)))?;
+    answer.account().map(str::to_owned).ok_or_else(|| {
+        AwsError::Call(CallFailure {
+            service: "sts",
+            operation: "GetCallerIdentity",
+            kind: FailureKind::Other,
+            code: None,
+            message: "the answer names no Account".into(),
+            status: None,
+            request_id: None,
+            html: false,
+            resource_type: None,
+            attempts: 1,
+        })
+    })
+}
 
 /// The configured instance and its Identity Store id, checked against `ListInstances`.
 pub(crate) async fn identity_store(

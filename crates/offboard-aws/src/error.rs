@@ -110,6 +110,9 @@ pub struct CallFailure {
     /// The error answer was an HTML page rather than an AWS error shape: emulators answer
     /// unimplemented operations that way, which [`CallFailure::looks_unsupported`] recognises.
     pub html: bool,
+    /// Identity Store's `ResourceNotFoundException` says what is missing (`USER`, `GROUP`,
+    /// `IDENTITY_STORE`…): only a missing leaf is "not found", a missing store is an error.
+    pub resource_type: Option<String>,
     pub attempts: u32,
 }
 
@@ -129,6 +132,7 @@ impl CallFailure {
             status: None,
             request_id: request_id.clone(),
             html: false,
+            resource_type: None,
             attempts: 0,
         };
         match err {
@@ -138,12 +142,20 @@ impl CallFailure {
                 let status = raw.status().as_u16();
                 let code = e.code().map(str::to_owned);
                 let html = raw.headers().get("content-type").is_some_and(|c| c.starts_with("text/html"));
+                // A modeled member the generic error metadata does not carry: read it from the
+                // JSON body (awsJson; AppStream's CBOR errors have no such member).
+                let resource_type = raw
+                    .body()
+                    .bytes()
+                    .and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
+                    .and_then(|v| v.get("ResourceType").and_then(|t| t.as_str()).map(str::to_owned));
                 CallFailure {
                     kind: classify_answer(code.as_deref(), Some(status)),
                     code,
                     message: e.message().map(str::to_owned).unwrap_or_else(|| format!("HTTP {status}")),
                     status: Some(status),
                     html,
+                    resource_type,
                     ..base(FailureKind::Other, String::new())
                 }
             }
@@ -289,6 +301,7 @@ mod tests {
             status: Some(status),
             request_id: None,
             html: content_type.starts_with("text/html"),
+            resource_type: None,
             attempts: 1,
         }
     }

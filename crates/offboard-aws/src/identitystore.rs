@@ -1,6 +1,9 @@
 //! Identity Store: turning the names a policy uses into Identity Center ids (and back).
 //!
-//! "Not found" is an answer here, not an error: it becomes `Resolution::NotFound`.
+//! "Not found" is an answer here, not an error: it becomes `Resolution::NotFound`. But only
+//! when AWS says the leaf is missing (`ResourceNotFoundException` with `ResourceType` `USER` or
+//! `GROUP`): a missing identity store, or an answer that does not say what is missing, is an
+//! error, because it would turn every leaver into "not found" and the plan into "No changes".
 
 use crate::call::Session;
 use crate::error::{CallFailure, FailureKind};
@@ -12,6 +15,9 @@ use offboard_models::Service;
 pub(crate) const USER_NAME: &str = "userName";
 pub(crate) const USER_EMAIL: &str = "emails.value";
 const GROUP_NAME: &str = "displayName";
+/// `ResourceType`s of a missing leaf.
+const USER: &str = "USER";
+const GROUP: &str = "GROUP";
 
 fn unique(path: &str, value: &str) -> Result<AlternateIdentifier, CallFailure> {
     let attr = UniqueAttribute::builder()
@@ -27,15 +33,25 @@ fn unique(path: &str, value: &str) -> Result<AlternateIdentifier, CallFailure> {
             status: None,
             request_id: None,
             html: false,
+            resource_type: None,
             attempts: 0,
         })?;
     Ok(AlternateIdentifier::UniqueAttribute(attr))
 }
 
-fn not_found_is_none<T>(r: Result<T, CallFailure>) -> Result<Option<T>, CallFailure> {
+/// `None` when AWS says the `leaf` (`USER` / `GROUP`) itself does not exist.
+fn not_found_is_none<T>(r: Result<T, CallFailure>, leaf: &str) -> Result<Option<T>, CallFailure> {
     match r {
         Ok(v) => Ok(Some(v)),
-        Err(f) if f.kind == FailureKind::NotFound => Ok(None),
+        Err(f) if f.kind == FailureKind::NotFound && f.resource_type.as_deref() == Some(leaf) => Ok(None),
+        Err(mut f) if f.kind == FailureKind::NotFound => {
+            f.message = format!(
+                "{} (the missing resource is {}, not the {leaf} looked up: check sso.identity_store_id and the credentials' account and region)",
+                f.message,
+                f.resource_type.as_deref().unwrap_or("not named")
+            );
+            Err(f)
+        }
         Err(f) => Err(f),
     }
 }
@@ -53,21 +69,38 @@ pub(crate) async fn user_id_by(
             s.clients.identitystore.get_user_id().identity_store_id(store).alternate_identifier(id.clone()).send()
         })
         .await;
-    Ok(not_found_is_none(r)?.map(|a| a.value.user_id().to_owned()))
+    Ok(not_found_is_none(r, USER)?.map(|a| a.value.user_id().to_owned()))
 }
 
-/// The user's `userName`; `Some(None)` if the user exists without one (should not happen).
-pub(crate) async fn user_name_of(
+/// What `DescribeUser` tells about a user: its `userName` and primary email.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct UserNames {
+    pub user_name: Option<String>,
+    /// The email marked primary, or the only one.
+    pub email: Option<String>,
+}
+
+/// The user's names; `None` when the store has no such user.
+pub(crate) async fn describe_user(
     s: &Session<'_>,
     store: &str,
     user_id: &str,
-) -> Result<Option<Option<String>>, CallFailure> {
+) -> Result<Option<UserNames>, CallFailure> {
     let r = s
         .call(Service::IdentityStore, "DescribeUser", || {
             s.clients.identitystore.describe_user().identity_store_id(store).user_id(user_id).send()
         })
         .await;
-    Ok(not_found_is_none(r)?.map(|a| a.value.user_name().map(str::to_owned)))
+    Ok(not_found_is_none(r, USER)?.map(|a| {
+        let emails = a.value.emails();
+        let email = emails
+            .iter()
+            .find(|e| e.primary())
+            .or_else(|| if emails.len() == 1 { emails.first() } else { None })
+            .and_then(|e| e.value())
+            .map(str::to_owned);
+        UserNames { user_name: a.value.user_name().map(str::to_owned), email }
+    }))
 }
 
 pub(crate) async fn group_id_by_name(s: &Session<'_>, store: &str, name: &str) -> Result<Option<String>, CallFailure> {
@@ -77,5 +110,20 @@ pub(crate) async fn group_id_by_name(s: &Session<'_>, store: &str, name: &str) -
             s.clients.identitystore.get_group_id().identity_store_id(store).alternate_identifier(id.clone()).send()
         })
         .await;
-    Ok(not_found_is_none(r)?.map(|a| a.value.group_id().to_owned()))
+    Ok(not_found_is_none(r, GROUP)?.map(|a| a.value.group_id().to_owned()))
+}
+
+/// The group's `displayName` (`Some(None)` if it has none); `None` when the store has no such
+/// group.
+pub(crate) async fn describe_group(
+    s: &Session<'_>,
+    store: &str,
+    group_id: &str,
+) -> Result<Option<Option<String>>, CallFailure> {
+    let r = s
+        .call(Service::IdentityStore, "DescribeGroup", || {
+            s.clients.identitystore.describe_group().identity_store_id(store).group_id(group_id).send()
+        })
+        .await;
+    Ok(not_found_is_none(r, GROUP)?.map(|a| a.value.display_name().map(str::to_owned)))
 }

@@ -12,7 +12,7 @@
 //! | resolving principals, the Identity Center instance, permission set labels | `identitystore.rs`, `sso.rs` |
 //! | every paginated listing | `paginate.rs` |
 //! | the places it looks must exist: Identity Store, Kendra index and data sources | `containers.rs` |
-//! | the plan's leavers as the Identity Store resolves them now, for apply's check | [`resolve_leavers`] |
+//! | where apply would act now (account, region, instance, identity store) and the plan's leavers as the Identity Store resolves them now, for apply's check | [`current`] |
 //!
 //! Every call goes through one path (`call.rs`): a token from the service's bucket, the SDK
 //! call with the SDK's own retries off, classification of a failure, jittered backoff within a
@@ -56,6 +56,6 @@ pub use clients::{CallStats, Clients, ConnectOptions};
 pub use error::{AwsError, CallFailure, FailureKind};
 pub use limits::Limits;
 pub use ratelimit::{Quota, Tps};
-pub use read::{read_state, resolve_leavers};
+pub use read::{Current, current, read_state};
 pub use retry::RetryPolicy;
 pub use verify::verify;

@@ -75,6 +75,7 @@ fn repeated_token(service: Service, operation: &'static str, token: &str, reques
         status: None,
         request_id,
         html: false,
+        resource_type: None,
         attempts: 1,
     }
 }

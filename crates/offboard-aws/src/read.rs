@@ -6,12 +6,15 @@
 //! of a Kendra experience) are made once. Everything runs concurrently within the rate limits.
 //!
 //! Calls per run, for L leavers (U users, G groups) and E configured Kendra experiences:
-//! - identity: `GetUserId` per user by name (+1 `GetUserId` by `emails.value` and a `DescribeUser`
-//!   when the userName does not match), `DescribeUser` per user by id, `GetGroupId` per group by
-//!   name; `ListInstances` once when `sso.identity_store_id` is not configured;
+//! - identity: per user, `GetUserId` by name (+1 `GetUserId` by `emails.value` when the
+//!   userName does not match) and a `DescribeUser` (userName and primary email); `DescribeUser`
+//!   per user by id; `GetGroupId` per group by name, `DescribeGroup` per group by id;
+//!   `ListInstances` once;
 //! - `ListAccountAssignmentsForPrincipal` per found principal (pages);
-//! - `DescribeUserStackAssociations` per found user (pages); no `DescribeStacks`, even for `"*"`;
-//! - `ListEntityPersonas` per experience (pages), once for all leavers;
+//! - `DescribeUserStackAssociations` per user and distinct name (declared, userName, primary
+//!   email; pages), also for users the Identity Store does not know; no `DescribeStacks`;
+//! - `ListEntityPersonas` and `ListExperienceEntities` per experience (pages), once for all
+//!   leavers;
 //! - `DescribePrincipalMapping` per group with `kendra_group_id`, per index: at index level and
 //!   at each configured data source;
 //! - `DescribePermissionSet` per distinct permission set seen, for labels only.
@@ -26,6 +29,7 @@ use crate::limits::Limits;
 use crate::sso;
 use offboard_core::edge::{Edge, Phase};
 use offboard_core::grant::{Labels, SsoAssignment};
+use offboard_core::plan::Location;
 use offboard_core::policy::{Leaver, Policy};
 use offboard_core::principal::{PrincipalKind, PrincipalRef, Selector};
 use offboard_core::state::{ObservedPrincipal, ObservedState, Resolution};
@@ -39,23 +43,18 @@ pub async fn read_state(clients: &Clients, policy: &Policy, limits: &Limits) -> 
     if policy.leavers.is_empty() {
         return Ok(ObservedState::default());
     }
-    let (instance_arn, store) = containers::identity_store(&s, cfg).await?;
+    let location = containers::location(&s, cfg).await?;
     containers::kendra(&s, cfg).await?;
+    let (instance_arn, store) = (location.instance_arn.clone(), location.identity_store_id.clone());
 
     // 1. Resolve every leaver.
     let leavers: Vec<&Leaver> = policy.leavers.iter().collect();
     let resolutions = resolve_all(&s, store.as_deref(), &leavers).await?;
 
-    // 2. Each edge observes the found leavers whose scope covers it.
-    let subjects: Vec<Subject<'_>> = policy
-        .leavers
-        .iter()
-        .zip(&resolutions)
-        .filter_map(|(leaver, r)| match r {
-            Resolution::Found { id, name } => Some(Subject { leaver, id, name: name.as_deref() }),
-            Resolution::NotFound => None,
-        })
-        .collect();
+    // 2. Each edge observes the leavers whose scope covers it: all of them, found or not (an
+    // edge that needs the Identity Store id skips a leaver the store does not know).
+    let subjects: Vec<Subject<'_>> =
+        policy.leavers.iter().zip(&resolutions).map(|(leaver, resolution)| Subject { leaver, resolution }).collect();
     let at = Where { config: cfg, instance_arn: instance_arn.as_deref() };
     // A leaver's services: its scope, limited to what the environment configures.
     let configured = cfg.configured_services();
@@ -63,18 +62,17 @@ pub async fn read_state(clients: &Clients, policy: &Policy, limits: &Limits) -> 
         let service = phase.service();
         sub.leaver.scope.contains(&service) && configured.contains(&service)
     };
-    let found = edge::observe(&s, at, &subjects, in_scope).await?;
-    let mut found = found.into_iter();
+    let seen = edge::observe(&s, at, &subjects, in_scope).await?;
     let principals: Vec<ObservedPrincipal> = policy
         .leavers
         .iter()
         .zip(resolutions)
-        .map(|(leaver, resolution)| {
-            let grants = match resolution {
-                Resolution::Found { .. } => found.next().unwrap_or_default(),
-                Resolution::NotFound => BTreeSet::new(),
-            };
-            ObservedPrincipal { principal: leaver.principal.clone(), resolution, grants }
+        .zip(seen)
+        .map(|((leaver, resolution), seen)| ObservedPrincipal {
+            principal: leaver.principal.clone(),
+            resolution,
+            grants: seen.grants,
+            latest_ordering_ids: seen.latest_ordering_ids,
         })
         .collect();
 
@@ -82,26 +80,37 @@ pub async fn read_state(clients: &Clients, policy: &Policy, limits: &Limits) -> 
         Some(arn) => permission_set_labels(&s, arn, &principals).await,
         None => Labels::new(),
     };
-    Ok(ObservedState { principals, labels })
+    Ok(ObservedState { principals, labels, location })
 }
 
-/// How the Identity Store resolves, right now, each declared leaver among `named` (principals
-/// the policy does not declare are not looked up: no policy authorizes removing their access).
-/// `apply` uses it to check a plan file against the policy before acting.
-pub async fn resolve_leavers(
+/// Where `apply` would act now, and how the Identity Store resolves each declared leaver among
+/// `named` (principals the policy does not declare are not looked up: no policy authorizes
+/// removing their access). `apply` checks a plan file against both before acting.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Current {
+    pub location: Location,
+    pub resolved: BTreeMap<PrincipalRef, Resolution>,
+}
+
+/// Read [`Current`]: the location (account, region, instance, identity store), every configured
+/// Kendra index and data source (a missing one is an error, not "already removed"), and the
+/// leavers `named`.
+pub async fn current(
     clients: &Clients,
     policy: &Policy,
     named: &[PrincipalRef],
     limits: &Limits,
-) -> Result<BTreeMap<PrincipalRef, Resolution>, AwsError> {
+) -> Result<Current, AwsError> {
     let s = Session::new(clients, limits);
+    let location = containers::location(&s, &policy.config).await?;
+    containers::kendra(&s, &policy.config).await?;
     let leavers: Vec<&Leaver> = policy.leavers.iter().filter(|l| named.contains(&l.principal)).collect();
     if leavers.is_empty() {
-        return Ok(BTreeMap::new());
+        return Ok(Current { location, resolved: BTreeMap::new() });
     }
-    let (_, store) = containers::identity_store(&s, &policy.config).await?;
-    let resolutions = resolve_all(&s, store.as_deref(), &leavers).await?;
-    Ok(leavers.into_iter().map(|l| l.principal.clone()).zip(resolutions).collect())
+    let resolutions = resolve_all(&s, location.identity_store_id.as_deref(), &leavers).await?;
+    let resolved = leavers.into_iter().map(|l| l.principal.clone()).zip(resolutions).collect();
+    Ok(Current { location, resolved })
 }
 
 /// Resolve `leavers` (not empty) in the Identity Store `store`, which a policy without an `sso`
@@ -115,35 +124,42 @@ async fn resolve_all(s: &Session<'_>, store: Option<&str>, leavers: &[&Leaver]) 
     Ok(bounded(reads, s.limits.concurrency).await.into_iter().collect::<Result<_, _>>()?)
 }
 
+/// One leaver as the Identity Store knows it now. Every found principal is described once, so
+/// the plan knows its names for the guardrails and AppStream: a user's userName and primary
+/// email (`DescribeUser`), a group's displayName (`DescribeGroup`), also when it was declared
+/// by id.
 async fn resolve(s: &Session<'_>, store: &str, leaver: &Leaver) -> Result<Resolution, CallFailure> {
-    use identitystore::{USER_EMAIL, USER_NAME, group_id_by_name, user_id_by, user_name_of};
+    use identitystore::{USER_EMAIL, USER_NAME, describe_group, describe_user, group_id_by_name, user_id_by};
     let p = &leaver.principal;
+    let user = |id: String, names: Option<identitystore::UserNames>| match names {
+        Some(n) => Resolution::Found { id, name: n.user_name, email: n.email },
+        // Deleted between the lookup and the describe: gone.
+        None => Resolution::NotFound,
+    };
     Ok(match (&p.kind, &p.selector) {
         (PrincipalKind::User, Selector::Name(name)) => {
-            if let Some(id) = user_id_by(s, store, USER_NAME, name).await? {
-                Resolution::Found { id, name: Some(name.clone()) }
-            } else if let Some(id) = user_id_by(s, store, USER_EMAIL, name).await? {
-                // Found by email: learn the real userName (AppStream and the protected-users
-                // guardrail need it).
-                match user_name_of(s, store, &id).await? {
-                    Some(user_name) => Resolution::Found { id, name: user_name },
-                    None => Resolution::NotFound,
+            let id = match user_id_by(s, store, USER_NAME, name).await? {
+                Some(id) => Some(id),
+                // Declared by email: found by `emails.value`.
+                None => user_id_by(s, store, USER_EMAIL, name).await?,
+            };
+            match id {
+                Some(id) => {
+                    let names = describe_user(s, store, &id).await?;
+                    user(id, names)
                 }
-            } else {
-                Resolution::NotFound
+                None => Resolution::NotFound,
             }
         }
-        (PrincipalKind::User, Selector::Id(id)) => match user_name_of(s, store, id).await? {
-            Some(user_name) => Resolution::Found { id: id.clone(), name: user_name },
-            None => Resolution::NotFound,
-        },
+        (PrincipalKind::User, Selector::Id(id)) => user(id.clone(), describe_user(s, store, id).await?),
         (PrincipalKind::Group, Selector::Name(name)) => match group_id_by_name(s, store, name).await? {
-            Some(id) => Resolution::Found { id, name: Some(name.clone()) },
+            Some(id) => Resolution::found(id, Some(name)),
             None => Resolution::NotFound,
         },
-        // Kept as declared: groups declared by id are not looked up (no name is needed to
-        // remove a group's access).
-        (PrincipalKind::Group, Selector::Id(id)) => Resolution::Found { id: id.clone(), name: None },
+        (PrincipalKind::Group, Selector::Id(id)) => match describe_group(s, store, id).await? {
+            Some(name) => Resolution::Found { id: id.clone(), name, email: None },
+            None => Resolution::NotFound,
+        },
     })
 }
 

@@ -123,7 +123,14 @@ async fn read_plan_apply_verify_reapply_against_moto() {
     let state = offboard_aws::read_state(&clients, &policy, &limits).await.expect("read_state against moto");
     let get = |p: &PrincipalRef| state.get(p).unwrap_or_else(|| panic!("{p} missing from the state"));
     let alice = get(&PrincipalRef::user_name("alice.wong"));
-    assert_eq!(alice.resolution, Resolution::Found { id: org.alice.clone(), name: Some("alice.wong".into()) });
+    assert_eq!(
+        alice.resolution,
+        Resolution::Found {
+            id: org.alice.clone(),
+            name: Some("alice.wong".into()),
+            email: Some("alice@northwind.example".into()),
+        }
+    );
     assert_eq!(
         alice.grants,
         BTreeSet::from([
@@ -132,7 +139,14 @@ async fn read_plan_apply_verify_reapply_against_moto() {
         ])
     );
     let bob = get(&PrincipalRef::user_id(org.bob.clone()));
-    assert_eq!(bob.resolution, Resolution::Found { id: org.bob.clone(), name: Some("bob.martin".into()) });
+    assert_eq!(
+        bob.resolution,
+        Resolution::Found {
+            id: org.bob.clone(),
+            name: Some("bob.martin".into()),
+            email: Some("bob@northwind.example".into()),
+        }
+    );
     assert_eq!(bob.grants.len(), 2);
     assert_eq!(get(&PrincipalRef::user_name("nobody@northwind.example")).resolution, Resolution::NotFound);
     let interns = get(&PrincipalRef::group_name("Summer Interns"));

@@ -63,6 +63,7 @@ fn grants_in(s: &StateSnapshot) -> BTreeSet<Grant> {
             experience_id: p.experience_id.clone(),
             entity_id: p.entity_id.clone(),
             persona: if p.persona == "OWNER" { Persona::Owner } else { Persona::Viewer },
+            entity_type: Some(if p.entity_type == "GROUP" { PrincipalKind::Group } else { PrincipalKind::User }),
         }));
     }
     for m in s.kendra_group_mappings.iter().filter(|m| m.present && m.status != "DELETING") {
@@ -75,7 +76,7 @@ fn grants_in(s: &StateSnapshot) -> BTreeSet<Grant> {
     out
 }
 
-/// Persona grants compare without the persona (the removal does not depend on it).
+/// Persona grants compare without the persona and entity type (the removal depends on neither).
 fn key(g: &Grant) -> Grant {
     match g {
         Grant::KendraPersona(KendraPersona { index_id, experience_id, entity_id, .. }) => {
@@ -84,6 +85,7 @@ fn key(g: &Grant) -> Grant {
                 experience_id: experience_id.clone(),
                 entity_id: entity_id.clone(),
                 persona: Persona::Viewer,
+                entity_type: None,
             })
         }
         g => g.clone(),

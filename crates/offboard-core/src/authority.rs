@@ -215,6 +215,7 @@ fn replan<'p>(
             })
             .collect(),
         labels: Default::default(),
+        location: Default::default(),
     };
     let inputs = PlanInputs { now, config_path: String::new(), policy_paths: Vec::new() };
     let again = planner::plan(policy, &state, &inputs);

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Bumped on any incompatible change of the JSON layout; `apply` and `show` refuse other values.
-pub const PLAN_FORMAT_VERSION: u32 = 1;
+pub const PLAN_FORMAT_VERSION: u32 = 2;
 
 /// AppStream `BatchDisassociateUserStack` and Kendra `DisassociatePersonasFromEntities` take at
 /// most 25 items per call.
@@ -38,12 +38,60 @@ pub struct Plan {
     pub ordering_id: i64,
     /// The guardrail in force when the plan was made.
     pub max_removals: u32,
+    /// Where the plan looked; `apply` refuses to act anywhere else.
+    pub location: Location,
     /// Per principal: what it has, what goes, what stays and why. Policy order.
     pub principals: Vec<PrincipalPlan>,
     /// The actions, in execution order (phases in [`Phase`] order, deterministic inside).
     pub actions: Vec<Action>,
     #[serde(default, skip_serializing_if = "Labels::is_empty")]
     pub labels: Labels,
+}
+
+/// Where a plan looked: the AWS account the credentials belong to (STS `GetCallerIdentity`,
+/// which needs no permission), the region, and the Identity Center instance with its identity
+/// store. A plan made with one profile or region and applied with another would read every
+/// grant as "already removed" there; `apply` compares this with where it is now and refuses.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Location {
+    pub account_id: String,
+    pub region: String,
+    /// `None` when the config has no `sso` section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_arn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_store_id: Option<String>,
+}
+
+impl Location {
+    /// Each part that differs: (what, in the plan, now).
+    pub fn differences<'a>(&'a self, now: &'a Location) -> Vec<(&'static str, &'a str, &'a str)> {
+        let opt = |o: &'a Option<String>| o.as_deref().unwrap_or("none");
+        [
+            ("AWS account", self.account_id.as_str(), now.account_id.as_str()),
+            ("region", self.region.as_str(), now.region.as_str()),
+            ("Identity Center instance", opt(&self.instance_arn), opt(&now.instance_arn)),
+            ("identity store", opt(&self.identity_store_id), opt(&now.identity_store_id)),
+        ]
+        .into_iter()
+        .filter(|(_, planned, current)| planned != current)
+        .collect()
+    }
+}
+
+impl fmt::Display for Location {
+    /// `account 111111111111, region us-east-1, instance arn:…, identity store d-…`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "account {}, region {}", self.account_id, self.region)?;
+        if let Some(arn) = &self.instance_arn {
+            write!(f, ", instance {arn}")?;
+        }
+        if let Some(store) = &self.identity_store_id {
+            write!(f, ", identity store {store}")?;
+        }
+        Ok(())
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -80,6 +80,7 @@ pub fn plan(policy: &Policy, state: &ObservedState, inputs: &PlanInputs) -> Plan
         state_digest: state.digest(),
         ordering_id,
         max_removals: policy.config.guardrails.max_removals,
+        location: state.location.clone(),
         principals,
         actions,
         labels,

@@ -62,6 +62,27 @@ pub enum Refusal {
         "refused: {count} part(s) of the plan file are not what the policy on this machine would plan now (listed above); nothing was sent. Make a new plan with `offboard plan` and review it"
     )]
     Unauthorized { count: usize },
+    /// The plan was made somewhere else: another AWS account (other credentials), region,
+    /// Identity Center instance or identity store. There, every grant would read as "already
+    /// removed", and nothing would be.
+    #[error(
+        "refused: this plan was made in {planned}, but apply runs in {now} ({what}); apply with the credentials and region the plan was made with, or make a new plan here"
+    )]
+    Elsewhere { planned: String, now: String, what: String },
+}
+
+/// Refuses to apply a plan made in another place (see [`Refusal::Elsewhere`]).
+pub fn check_location(planned: &crate::plan::Location, now: &crate::plan::Location) -> Result<(), Refusal> {
+    let differences = planned.differences(now);
+    if differences.is_empty() {
+        return Ok(());
+    }
+    let what = differences
+        .iter()
+        .map(|(what, p, n)| format!("{what} {p} in the plan, {n} now"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    Err(Refusal::Elsewhere { planned: planned.to_string(), now: now.to_string(), what })
 }
 
 /// Refuses a plan file whose digest (`sha256:` of its bytes) is not `expected`; `expected` may
@@ -130,6 +151,26 @@ fn compact_age(age: time::Duration) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_plan_made_in_another_account_region_or_instance_is_refused() {
+        use crate::plan::Location;
+        let here = Location {
+            account_id: "111111111111".into(),
+            region: "us-east-1".into(),
+            instance_arn: Some("arn:aws:sso:::instance/ssoins-1".into()),
+            identity_store_id: Some("d-1".into()),
+        };
+        assert_eq!(check_location(&here, &here.clone()), Ok(()));
+        let elsewhere = Location { account_id: "222222222222".into(), region: "eu-west-1".into(), ..here.clone() };
+        let err = check_location(&here, &elsewhere).unwrap_err().to_string();
+        assert!(err.contains("AWS account 111111111111 in the plan, 222222222222 now"), "{err}");
+        assert!(err.contains("region us-east-1 in the plan, eu-west-1 now"), "{err}");
+        assert!(!err.contains("identity store d-1 in the plan"), "only what differs: {err}");
+        let no_store = Location { identity_store_id: None, ..here.clone() };
+        let err = check_location(&here, &no_store).unwrap_err().to_string();
+        assert!(err.contains("identity store d-1 in the plan, none now"), "{err}");
+    }
+
     use super::*;
     use time::macros::datetime;
 

@@ -70,6 +70,9 @@ pub struct ObservedPrincipal {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ObservedState {
     pub principals: Vec<ObservedPrincipal>,
+    /// Where it was read. Not part of the state digest (the plan records it apart).
+    #[serde(default)]
+    pub location: crate::plan::Location,
     /// Display names for ids (permission sets, accounts). Not part of the state digest.
     #[serde(default, skip_serializing_if = "Labels::is_empty")]
     pub labels: Labels,

@@ -36,6 +36,7 @@ pub mod server;
 mod service;
 mod services;
 pub mod snapshot;
+mod sts;
 mod wire;
 mod world;
 

@@ -203,6 +203,16 @@ async fn handle(app: &App, req: Request<Incoming>) -> Result<HttpResponse, Dropp
         return Ok(control(app, &parts.method, control_path, &body));
     }
     let target = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok());
+    if crate::sts::is_get_caller_identity(parts.method.as_str(), path, target, &body) {
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let xml = crate::sts::caller_identity(&app.org().sso.owner_account_id, &request_id);
+        return Ok(Response::builder()
+            .status(StatusCode::OK)
+            .header("content-type", "text/xml")
+            .header("x-amzn-requestid", request_id)
+            .body(Full::new(Bytes::from(xml)))
+            .unwrap_or_else(|_| plain(StatusCode::INTERNAL_SERVER_ERROR, "cannot build the response")));
+    }
     let decoded = wire::decode(parts.method.as_str(), path, target, &body);
     match app.call(decoded).await {
         Reply::Drop => Err(DroppedConnection),

@@ -3,7 +3,7 @@
 //! `errors`). The SDK speaks rpcv2Cbor to AppStream.
 
 use super::batch::{self, BatchEdge, Sent, Unsure};
-use super::{AccessEdge, Presence, Subject, Where, presence_by_read};
+use super::{AccessEdge, Presence, Seen, Subject, Where, presence_by_read};
 use crate::apply::{CallInfo, Journal, failed, outcome};
 use crate::call::{Answer, Session, bounded};
 use crate::error::{AwsError, CallFailure};
@@ -15,7 +15,6 @@ use offboard_core::grant::{AppstreamAssociation, Grant};
 use offboard_core::outcome::OutcomeResult;
 use offboard_core::plan::{Action, ActionItem};
 use offboard_core::policy::StackSelection;
-use offboard_core::principal::PrincipalKind;
 use offboard_models::Service;
 use std::collections::BTreeSet;
 
@@ -24,23 +23,19 @@ type Association = AppstreamAssociation;
 
 impl AccessEdge for AppstreamAssociation {
     /// Listing by user rather than by stack means a `"*"` stack selection needs no
-    /// `DescribeStacks` at all: the associations name their stacks.
-    async fn observe(
-        s: &Session<'_>,
-        at: Where<'_>,
-        subjects: &[Subject<'_>],
-    ) -> Result<Vec<BTreeSet<Grant>>, AwsError> {
-        let Some(app) = &at.config.appstream else { return Ok(vec![BTreeSet::new(); subjects.len()]) };
+    /// `DescribeStacks` at all: the associations name their stacks. A user is looked up under
+    /// each of its names (as declared, userName, primary email; they differ in real
+    /// directories), so also when the Identity Store does not know it.
+    async fn observe(s: &Session<'_>, at: Where<'_>, subjects: &[Subject<'_>]) -> Result<Vec<Seen>, AwsError> {
+        let Some(app) = &at.config.appstream else { return Ok(vec![Seen::default(); subjects.len()]) };
         let reads = subjects
             .iter()
             .map(|sub| async move {
-                // Users only, and only once their user name is known.
-                match (sub.leaver.principal.kind, sub.name) {
-                    (PrincipalKind::User, Some(user_name)) => {
-                        associations_of(s, user_name, &app.authentication_type).await
-                    }
-                    _ => Ok(BTreeSet::new()),
+                let mut all = BTreeSet::new();
+                for user_name in sub.leaver.user_names(sub.resolution) {
+                    all.extend(associations_of(s, user_name, &app.authentication_type).await?);
                 }
+                Ok::<_, CallFailure>(all)
             })
             .collect();
         let found: Vec<BTreeSet<Grant>> =
@@ -56,7 +51,8 @@ impl AccessEdge for AppstreamAssociation {
                             AppstreamAssociation::of(g).is_some_and(|a| names.contains(&a.stack_name))
                         }
                     })
-                    .collect()
+                    .collect::<BTreeSet<Grant>>()
+                    .into()
             })
             .collect())
     }

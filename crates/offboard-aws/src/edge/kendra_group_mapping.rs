@@ -5,7 +5,7 @@
 //! A mapping is present unless its latest effective action is DELETING/DELETED (see
 //! [`mapping_state`]). A mapping changed after the plan (newer `OrderingId`) is not deleted.
 
-use super::{AccessEdge, Presence, Subject, Where};
+use super::{AccessEdge, Presence, Seen, Subject, Where};
 use crate::apply::{CallInfo, Journal, failed, outcome, reread_failed};
 use crate::call::{Answer, Session, bounded};
 use crate::error::{AwsError, CallFailure, FailureKind};
@@ -20,11 +20,8 @@ use std::collections::BTreeSet;
 use tokio::time::Instant;
 
 impl AccessEdge for KendraGroupMapping {
-    async fn observe(
-        s: &Session<'_>,
-        at: Where<'_>,
-        subjects: &[Subject<'_>],
-    ) -> Result<Vec<BTreeSet<Grant>>, AwsError> {
+    /// Needs no Identity Store id: the policy declares the ACL group id (`kendra_group_id`).
+    async fn observe(s: &Session<'_>, at: Where<'_>, subjects: &[Subject<'_>]) -> Result<Vec<Seen>, AwsError> {
         let reads = subjects.iter().map(|sub| mappings_of(s, at, sub)).collect();
         bounded(reads, s.limits.concurrency).await.into_iter().collect::<Result<_, _>>()
     }
@@ -39,8 +36,13 @@ impl AccessEdge for KendraGroupMapping {
         let mut p = Presence::default();
         for (g, read) in unique.into_iter().zip(bounded(reads, s.limits.concurrency).await) {
             let grant = Grant::KendraGroupMapping(g.clone());
-            if let Ok(MappingState { latest_ordering_id: Some(id), .. }) = &read {
-                p.set_latest_ordering_id(grant.clone(), *id);
+            if let Ok(MappingState { latest_ordering_id, last_received, .. }) = &read {
+                if let Some(id) = latest_ordering_id {
+                    p.set_latest_ordering_id(grant.clone(), *id);
+                }
+                if let Some(last) = last_received {
+                    p.set_last_received(grant.clone(), *last);
+                }
             }
             p.record(&[g], read.map(|m| if m.present { BTreeSet::from([grant]) } else { BTreeSet::new() }));
         }
@@ -63,26 +65,31 @@ impl AccessEdge for KendraGroupMapping {
 /// The mappings of one group leaver with a `kendra_group_id`: the index level always, plus each
 /// configured data source. A mapping can live at either, and missing one would leave the
 /// group's documents readable.
-async fn mappings_of(s: &Session<'_>, at: Where<'_>, sub: &Subject<'_>) -> Result<BTreeSet<Grant>, AwsError> {
-    let mut grants = BTreeSet::new();
+async fn mappings_of(s: &Session<'_>, at: Where<'_>, sub: &Subject<'_>) -> Result<Seen, AwsError> {
+    let mut seen = Seen::default();
     let (Some(k), PrincipalKind::Group, Some(group_id)) =
         (&at.config.kendra, sub.leaver.principal.kind, &sub.leaver.kendra_group_id)
     else {
-        return Ok(grants);
+        return Ok(seen);
     };
     for index in &k.indexes {
         let sources = std::iter::once(None).chain(index.data_sources.iter().map(|d| Some(d.as_str())));
         for ds in sources {
-            if group_mapping(s, &index.id, ds, group_id).await?.present {
-                grants.insert(Grant::KendraGroupMapping(KendraGroupMapping {
+            let state = group_mapping(s, &index.id, ds, group_id).await?;
+            if state.present {
+                let grant = Grant::KendraGroupMapping(KendraGroupMapping {
                     index_id: index.id.clone(),
                     data_source_id: ds.map(str::to_owned),
                     group_id: group_id.clone(),
-                }));
+                });
+                if let Some(id) = state.latest_ordering_id {
+                    seen.latest_ordering_ids.push((grant.clone(), id));
+                }
+                seen.grants.insert(grant);
             }
         }
     }
-    Ok(grants)
+    Ok(seen)
 }
 
 /// What `DescribePrincipalMapping` says about one group mapping.
@@ -92,6 +99,10 @@ struct MappingState {
     /// The highest `OrderingId` among the actions that took effect (not FAILED), if any: a
     /// delete with a lower id is ignored by Kendra, so a plan older than it must not be applied.
     latest_ordering_id: Option<i64>,
+    /// The action (not FAILED) Kendra received last: its `OrderingId` and `ReceivedAt` in epoch
+    /// milliseconds. A change received after a plan was made makes the plan stale, whatever
+    /// `OrderingId` the writer chose.
+    last_received: Option<(i64, i64)>,
 }
 
 /// Decide presence from the mapping's recent actions (Kendra keeps the last ten).
@@ -108,6 +119,10 @@ fn mapping_state(summaries: &[GroupOrderingIdSummary]) -> MappingState {
     let mut effective: Vec<&GroupOrderingIdSummary> =
         summaries.iter().filter(|s| s.status() != Some(&PrincipalMappingStatus::Failed)).collect();
     let latest_ordering_id = effective.iter().filter_map(|s| s.ordering_id()).max();
+    let last_received = effective
+        .iter()
+        .filter_map(|s| Some((s.ordering_id()?, s.received_at()?.to_millis().ok()?)))
+        .max_by_key(|(_, received)| *received);
     effective.sort_by_key(|s| {
         (s.ordering_id().unwrap_or(i64::MIN), s.last_updated_at().map(|t| (t.secs(), t.subsec_nanos())))
     });
@@ -115,7 +130,7 @@ fn mapping_state(summaries: &[GroupOrderingIdSummary]) -> MappingState {
         Some(s) => !matches!(s.status(), Some(PrincipalMappingStatus::Deleting | PrincipalMappingStatus::Deleted)),
         None => !summaries.is_empty(),
     };
-    MappingState { present, latest_ordering_id }
+    MappingState { present, latest_ordering_id, last_received }
 }
 
 /// The mapping's recent actions, or `None` when Kendra does not know the mapping
@@ -153,7 +168,7 @@ async fn group_mapping(
 ) -> Result<MappingState, CallFailure> {
     Ok(match mapping_history(s, index_id, data_source_id, group_id).await? {
         Some(history) => mapping_state(&history),
-        None => MappingState { present: false, latest_ordering_id: None },
+        None => MappingState { present: false, latest_ordering_id: None, last_received: None },
     })
 }
 
@@ -250,7 +265,21 @@ async fn remove_one(s: &Session<'_>, a: &Action, presence: &Presence) -> Vec<Out
                     )),
                 )];
             }
-            _ => delete_group_mapping(s, index_id, data_source_id.as_deref(), group_id, *ordering_id).await,
+            // The plan's OrderingId is its planning time in milliseconds: a change Kendra
+            // received later was made after the plan, even if its writer chose a lower id.
+            _ => match presence.last_received(&item.grant) {
+                Some((id, received)) if received > *ordering_id && id != *ordering_id => {
+                    return vec![outcome(
+                        a,
+                        item,
+                        &CallInfo::NONE,
+                        failed(format!(
+                            "not removed: the mapping was changed after this plan was made (Kendra received a change with OrderingId {id} at {received} ms, after the plan's {ordering_id}); make a new plan"
+                        )),
+                    )];
+                }
+                _ => delete_group_mapping(s, index_id, data_source_id.as_deref(), group_id, *ordering_id).await,
+            },
         },
     };
     let o = match result {

@@ -3,49 +3,52 @@
 //! entities per call, per-entity failures in `FailedEntityList`).
 
 use super::batch::{self, BatchEdge, Sent, Unsure};
-use super::{AccessEdge, Presence, Subject, Where, presence_by_read};
+use super::{AccessEdge, Presence, Seen, Subject, Where, presence_by_read};
 use crate::apply::{CallInfo, Journal, failed, outcome};
 use crate::call::{Answer, Session, bounded};
 use crate::error::{AwsError, CallFailure, FailureKind};
 use crate::paginate::Retry;
-use aws_sdk_kendra::types::Persona as SdkPersona;
+use aws_sdk_kendra::types::{EntityType, Persona as SdkPersona};
 use offboard_core::edge::Edge;
 use offboard_core::edge::kendra_persona::DisassociatePersonasFromEntities;
 use offboard_core::grant::{Grant, KendraPersona, Persona};
 use offboard_core::outcome::OutcomeResult;
 use offboard_core::plan::{Action, ActionItem, ApiRequest};
+use offboard_core::principal::PrincipalKind;
 use offboard_models::Service;
 use std::collections::{BTreeMap, BTreeSet};
 
 impl AccessEdge for KendraPersona {
-    async fn observe(
-        s: &Session<'_>,
-        at: Where<'_>,
-        subjects: &[Subject<'_>],
-    ) -> Result<Vec<BTreeSet<Grant>>, AwsError> {
-        let Some(k) = &at.config.kendra else { return Ok(vec![BTreeSet::new(); subjects.len()]) };
+    /// Per configured experience, once for all leavers: its personas (`ListEntityPersonas`) and
+    /// its entities with their types (`ListExperienceEntities`), so a persona is only this
+    /// leaver's when the entity is of the declared type. Needs the Identity Store id.
+    async fn observe(s: &Session<'_>, at: Where<'_>, subjects: &[Subject<'_>]) -> Result<Vec<Seen>, AwsError> {
+        let Some(k) = &at.config.kendra else { return Ok(vec![Seen::default(); subjects.len()]) };
         let experiences: Vec<(&str, &str)> =
             k.indexes.iter().flat_map(|i| i.experiences.iter().map(move |e| (i.id.as_str(), e.as_str()))).collect();
         let reads = experiences.iter().map(|(index, exp)| experience_personas(s, index, exp)).collect();
-        let listed: Vec<BTreeMap<String, Persona>> =
+        let listed: Vec<BTreeMap<String, (Persona, Option<PrincipalKind>)>> =
             bounded(reads, s.limits.concurrency).await.into_iter().collect::<Result<_, _>>()?;
         Ok(subjects
             .iter()
             .map(|sub| {
+                let Some(id) = sub.id() else { return Seen::default() };
                 experiences
                     .iter()
                     .zip(&listed)
                     .filter_map(|((index, exp), personas)| {
-                        personas.get(sub.id).map(|persona| {
+                        personas.get(id).map(|(persona, entity_type)| {
                             Grant::KendraPersona(KendraPersona {
                                 index_id: (*index).to_owned(),
                                 experience_id: (*exp).to_owned(),
-                                entity_id: sub.id.to_owned(),
+                                entity_id: id.to_owned(),
                                 persona: *persona,
+                                entity_type: *entity_type,
                             })
                         })
                     })
-                    .collect()
+                    .collect::<BTreeSet<Grant>>()
+                    .into()
             })
             .collect())
     }
@@ -64,8 +67,8 @@ impl AccessEdge for KendraPersona {
                         .filter(|g| listed.contains_key(&g.entity_id))
                         .map(|g| Grant::KendraPersona((*g).clone()))
                         .collect()),
-                    // The experience itself is gone: so are its personas.
-                    Err(f) if f.kind == FailureKind::NotFound => Ok(BTreeSet::new()),
+                    // Not "already removed": a missing experience or index (another region or
+                    // account, a deleted experience) is not an answer about the persona.
                     Err(f) => Err(f),
                 };
                 (members, read)
@@ -85,17 +88,70 @@ impl BatchEdge for KendraPersona {
     }
 }
 
-/// The personas of a configured experience; a missing experience is a configuration error.
-async fn experience_personas(s: &Session<'_>, index: &str, exp: &str) -> Result<BTreeMap<String, Persona>, AwsError> {
-    match personas(s, index, exp).await {
-        Ok(p) => Ok(p),
-        Err(f) if f.kind == FailureKind::NotFound => Err(AwsError::ExperienceNotFound {
+/// The personas of a configured experience, each with its entity's type when the experience
+/// lists the entity; a missing experience is a configuration error.
+async fn experience_personas(
+    s: &Session<'_>,
+    index: &str,
+    exp: &str,
+) -> Result<BTreeMap<String, (Persona, Option<PrincipalKind>)>, AwsError> {
+    let not_found = |f: CallFailure| match f.kind {
+        FailureKind::NotFound => AwsError::ExperienceNotFound {
             index_id: index.to_owned(),
             experience_id: exp.to_owned(),
             detail: f.to_string(),
-        }),
-        Err(f) => Err(AwsError::Call(f)),
+        },
+        _ => AwsError::Call(f),
+    };
+    let personas = personas(s, index, exp).await.map_err(not_found)?;
+    if personas.is_empty() {
+        return Ok(BTreeMap::new());
     }
+    let types = entity_types(s, index, exp).await.map_err(not_found)?;
+    Ok(personas
+        .into_iter()
+        .map(|(id, persona)| {
+            let t = types.get(&id).copied();
+            (id, (persona, t))
+        })
+        .collect())
+}
+
+/// Every (entity id → type) of one experience: all pages of `ListExperienceEntities` (no
+/// `MaxResults`). An entity type this SDK does not know is left out: its type is unknown.
+async fn entity_types(
+    s: &Session<'_>,
+    index_id: &str,
+    experience_id: &str,
+) -> Result<BTreeMap<String, PrincipalKind>, CallFailure> {
+    let rows = s
+        .pages(
+            Service::Kendra,
+            "ListExperienceEntities",
+            Retry::Yes,
+            |token| {
+                s.clients
+                    .kendra
+                    .list_experience_entities()
+                    .index_id(index_id)
+                    .id(experience_id)
+                    .set_next_token(token)
+                    .send()
+            },
+            |page| (page.summary_items.unwrap_or_default(), page.next_token),
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .filter_map(|e| {
+            let kind = match e.entity_type()? {
+                EntityType::User => PrincipalKind::User,
+                EntityType::Group => PrincipalKind::Group,
+                _ => return None,
+            };
+            Some((e.entity_id()?.to_owned(), kind))
+        })
+        .collect())
 }
 
 /// Every (entity id → persona) of one experience: all pages of `ListEntityPersonas`.

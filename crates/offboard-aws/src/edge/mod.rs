@@ -19,16 +19,37 @@ use offboard_core::for_phase;
 use offboard_core::grant::Grant;
 use offboard_core::plan::{Action, ActionItem};
 use offboard_core::policy::{Config, Leaver};
+use offboard_core::state::Resolution;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-/// A declared leaver found in the Identity Store, whose scope covers the edge being observed.
+/// A declared leaver whose scope covers the edge being observed, as the Identity Store
+/// resolved it. A leaver it does not know is still observed by the edges that name principals
+/// without an Identity Store id (AppStream user names, Kendra ACL group ids).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Subject<'a> {
     pub leaver: &'a Leaver,
-    /// Identity Store id.
-    pub id: &'a str,
-    /// userName / displayName, when known.
-    pub name: Option<&'a str>,
+    pub resolution: &'a Resolution,
+}
+
+impl Subject<'_> {
+    /// The Identity Store id, when found.
+    pub(crate) fn id(&self) -> Option<&str> {
+        self.resolution.id()
+    }
+}
+
+/// What one edge saw of one subject: its grants, and for Kendra group mappings the latest
+/// `OrderingId` of each (the planner reports a mapping a plan could never win).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Seen {
+    pub grants: BTreeSet<Grant>,
+    pub latest_ordering_ids: Vec<(Grant, i64)>,
+}
+
+impl From<BTreeSet<Grant>> for Seen {
+    fn from(grants: BTreeSet<Grant>) -> Self {
+        Seen { grants, latest_ordering_ids: Vec::new() }
+    }
 }
 
 /// Where to look: the environment config and the Identity Center instance.
@@ -42,11 +63,7 @@ pub(crate) struct Where<'a> {
 pub(crate) trait AccessEdge: Edge + Ord + Clone + Into<Grant> {
     /// The grants of each subject (same order as `subjects`), for `plan`. Reads that several
     /// subjects share are made once.
-    async fn observe(
-        s: &Session<'_>,
-        at: Where<'_>,
-        subjects: &[Subject<'_>],
-    ) -> Result<Vec<BTreeSet<Grant>>, AwsError>;
+    async fn observe(s: &Session<'_>, at: Where<'_>, subjects: &[Subject<'_>]) -> Result<Vec<Seen>, AwsError>;
 
     /// Which of `grants` are present right now, with as few reads as possible. A grant whose
     /// read failed is unknown, with the failure: never guessed present or absent.
@@ -65,6 +82,8 @@ pub(crate) struct Presence {
     unknown: HashMap<Grant, CallFailure>,
     /// Group mappings: the highest effective `OrderingId` seen.
     latest_ordering_id: HashMap<Grant, i64>,
+    /// Group mappings: the `OrderingId` and `ReceivedAt` (epoch ms) of the last change received.
+    last_received: HashMap<Grant, (i64, i64)>,
 }
 
 impl Presence {
@@ -77,6 +96,14 @@ impl Presence {
 
     pub(crate) fn latest_ordering_id(&self, g: &Grant) -> Option<i64> {
         self.latest_ordering_id.get(g).copied()
+    }
+
+    pub(crate) fn last_received(&self, g: &Grant) -> Option<(i64, i64)> {
+        self.last_received.get(g).copied()
+    }
+
+    pub(crate) fn set_last_received(&mut self, g: Grant, last: (i64, i64)) {
+        self.last_received.insert(g, last);
     }
 
     pub(crate) fn present(&self) -> &BTreeSet<Grant> {
@@ -110,6 +137,7 @@ impl Presence {
         self.present.extend(other.present);
         self.unknown.extend(other.unknown);
         self.latest_ordering_id.extend(other.latest_ordering_id);
+        self.last_received.extend(other.last_received);
     }
 }
 
@@ -182,8 +210,8 @@ pub(crate) async fn observe(
     at: Where<'_>,
     subjects: &[Subject<'_>],
     in_scope: impl Fn(&Subject<'_>, Phase) -> bool,
-) -> Result<Vec<BTreeSet<Grant>>, AwsError> {
-    let mut out: Vec<BTreeSet<Grant>> = vec![BTreeSet::new(); subjects.len()];
+) -> Result<Vec<Seen>, AwsError> {
+    let mut out: Vec<Seen> = vec![Seen::default(); subjects.len()];
     for phase in Phase::ALL {
         let (index, chosen): (Vec<usize>, Vec<Subject<'_>>) =
             subjects.iter().enumerate().filter(|(_, sub)| in_scope(sub, phase)).map(|(i, sub)| (i, *sub)).unzip();
@@ -191,8 +219,9 @@ pub(crate) async fn observe(
             continue;
         }
         let found = for_phase!(phase, E => <E as AccessEdge>::observe(s, at, &chosen).await)?;
-        for (i, grants) in index.into_iter().zip(found) {
-            out[i].extend(grants);
+        for (i, seen) in index.into_iter().zip(found) {
+            out[i].grants.extend(seen.grants);
+            out[i].latest_ordering_ids.extend(seen.latest_ordering_ids);
         }
     }
     Ok(out)

@@ -8,7 +8,7 @@
 //! deletions in bulk (`ListAccountAssignmentDeletionStatus`) and describes only those that
 //! finished; endpoints without the bulk listing (moto) are described one by one.
 
-use super::{AccessEdge, Presence, Subject, Where, presence_by_read};
+use super::{AccessEdge, Presence, Seen, Subject, Where, presence_by_read};
 use crate::apply::{CallInfo, Journal, failed, outcome, reread_failed};
 use crate::call::{Answer, Session, bounded};
 use crate::error::{AwsError, CallFailure, FailureKind};
@@ -26,13 +26,18 @@ use std::collections::{BTreeSet, HashSet, VecDeque};
 use tokio::time::Instant;
 
 impl AccessEdge for SsoAssignment {
-    async fn observe(
-        s: &Session<'_>,
-        at: Where<'_>,
-        subjects: &[Subject<'_>],
-    ) -> Result<Vec<BTreeSet<Grant>>, AwsError> {
-        let Some(arn) = at.instance_arn else { return Ok(vec![BTreeSet::new(); subjects.len()]) };
-        let reads = subjects.iter().map(|sub| assignments_of(s, arn, sub.leaver.principal.kind, sub.id)).collect();
+    /// Needs the Identity Store id: a leaver the store does not know has no assignments.
+    async fn observe(s: &Session<'_>, at: Where<'_>, subjects: &[Subject<'_>]) -> Result<Vec<Seen>, AwsError> {
+        let Some(arn) = at.instance_arn else { return Ok(vec![Seen::default(); subjects.len()]) };
+        let reads = subjects
+            .iter()
+            .map(|sub| async move {
+                match sub.id() {
+                    Some(id) => assignments_of(s, arn, sub.leaver.principal.kind, id).await.map(Seen::from),
+                    None => Ok(Seen::default()),
+                }
+            })
+            .collect();
         Ok(bounded(reads, s.limits.concurrency).await.into_iter().collect::<Result<_, _>>()?)
     }
 

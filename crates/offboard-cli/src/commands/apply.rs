@@ -61,11 +61,16 @@ async fn authorize(
     args: &ApplyArgs,
     limits: &Limits,
 ) -> Result<(), CliError> {
+    if plan.is_empty() {
+        return Ok(());
+    }
     let named: Vec<offboard_core::PrincipalRef> = plan.principals.iter().map(|p| p.principal.clone()).collect();
-    let resolved = offboard_aws::resolve_leavers(&target.clients, policy, &named, limits)
+    let current = offboard_aws::current(&target.clients, policy, &named, limits)
         .await
-        .map_err(CliError::aws("cannot resolve the plan's principals to check it against the policy"))?;
-    let Err(refused) = offboard_core::authority::authorize(plan, policy, time::OffsetDateTime::now_utc(), &resolved)
+        .map_err(CliError::aws("cannot read where apply would act, to check the plan against the policy"))?;
+    refusal::check_location(&plan.location, &current.location)?;
+    let Err(refused) =
+        offboard_core::authority::authorize(plan, policy, time::OffsetDateTime::now_utc(), &current.resolved)
     else {
         return Ok(());
     };

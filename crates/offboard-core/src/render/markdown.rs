@@ -179,11 +179,13 @@ fn meta(plan: &Plan, digest: &str) -> String {
         "\n- Plan digest: {} (the `plan.json` this comment was made from)\n\
          - Policy digest: {}\n\
          - State digest: {}\n\
-         - Created at: {}\n",
+         - Created at: {}\n\
+         - Read in: {} (apply refuses to act anywhere else)\n",
         code_span(digest),
         code_span(&plan.policy_digest),
         code_span(&plan.state_digest),
         md(&plan.created_at),
+        md(&plan.location.to_string()),
     )
 }
 

@@ -10,7 +10,7 @@ use offboard_core::edge::sso_assignment::DeleteAccountAssignment;
 use offboard_core::grant::{AppstreamAssociation, KendraGroupMapping, KendraPersona, SsoAssignment};
 use offboard_core::grant::{Grant, Labels, Persona};
 use offboard_core::plan::{
-    ActionItem, MAX_BATCH, PLAN_FORMAT_VERSION, PrincipalPlan, SkipReason, Skipped, UserStackAssociation,
+    ActionItem, Location, MAX_BATCH, PLAN_FORMAT_VERSION, PrincipalPlan, SkipReason, Skipped, UserStackAssociation,
 };
 use offboard_core::principal::{PrincipalKind, PrincipalRef};
 use offboard_core::{Action, ApiRequest, Phase, Plan, Resolution};
@@ -123,6 +123,12 @@ pub fn plan_of(principals: Vec<PrincipalPlan>) -> Plan {
         state_digest: "sha256:4ba69735ca53765ed6a709edb56c6ea236b7193a3b29a6b390c346f0f4340e4e".to_owned(),
         ordering_id: ORDERING_ID,
         max_removals: 500,
+        location: Location {
+            account_id: "111111111111".to_owned(),
+            region: "us-east-1".to_owned(),
+            instance_arn: Some(INSTANCE_ARN.to_owned()),
+            identity_store_id: Some("d-906712a4c1".to_owned()),
+        },
         principals,
         actions,
         labels: labels(),

@@ -123,7 +123,7 @@ pub fn observed(principal: PrincipalRef, id: &str, grants: impl IntoIterator<Ite
 }
 
 pub fn state(principals: Vec<ObservedPrincipal>) -> ObservedState {
-    ObservedState { principals, labels: Default::default() }
+    ObservedState { principals, labels: Default::default(), location: Default::default() }
 }
 
 pub fn inputs() -> offboard_core::PlanInputs {
