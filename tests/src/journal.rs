@@ -3,12 +3,13 @@
 use offboard_core::outcome::{Outcome, OutcomeResult};
 use std::path::Path;
 
-/// The journal's outcomes (every line but the intent records, which [`read_all`] includes).
+/// The journal's outcomes: one per item apply carried out (not the intent records before each
+/// call, nor the verification's `still_present` findings after apply; [`read_all`] has them).
 ///
 /// # Panics
 /// As [`read_all`].
 pub fn read(path: &Path) -> Vec<Outcome> {
-    read_all(path).into_iter().filter(|o| !o.result.is_intent()).collect()
+    read_all(path).into_iter().filter(|o| !o.result.is_intent() && o.result != OutcomeResult::StillPresent).collect()
 }
 
 /// The intent records: the removal calls apply was about to send.
@@ -51,6 +52,14 @@ pub fn outcome_count(path: &Path) -> usize {
     std::fs::read_to_string(path)
         .map(|t| t.lines().filter(|l| !l.is_empty() && !l.contains(r#""result":{"status":"sending"}"#)).count())
         .unwrap_or(0)
+}
+
+/// The grants the verification after apply found still present.
+///
+/// # Panics
+/// As [`read_all`].
+pub fn still_present(path: &Path) -> Vec<Outcome> {
+    read_all(path).into_iter().filter(|o| o.result == OutcomeResult::StillPresent).collect()
 }
 
 pub fn is_removed(o: &Outcome) -> bool {

@@ -58,7 +58,7 @@ fn what_the_verification_finds_still_present_is_journaled_and_reported() {
         .expect_code(3)
         .expect_stdout("still present");
 
-    let records = journal::read(&journal_file);
+    let records = journal::read_all(&journal_file);
     let still: Vec<_> = records.iter().filter(|o| o.result == OutcomeResult::StillPresent).collect();
     assert_eq!(still.len(), 2, "alice's two AppStream associations\n{run}");
     for o in &still {

@@ -18,6 +18,8 @@ use std::path::Path;
 const ALLOWED: &[(&str, &str)] = &[
     ("identitystore", "GetUserId"),
     ("identitystore", "GetGroupId"),
+    ("identitystore", "DescribeUser"),
+    ("identitystore", "DescribeGroup"),
     ("sso-admin", "ListInstances"),
     ("sso-admin", "ListPermissionSets"),
     ("sso-admin", "DescribePermissionSet"),
@@ -32,6 +34,7 @@ const ALLOWED: &[(&str, &str)] = &[
     ("kendra", "DescribeIndex"),
     ("kendra", "DescribeDataSource"),
     ("kendra", "ListEntityPersonas"),
+    ("kendra", "ListExperienceEntities"),
     ("kendra", "DescribePrincipalMapping"),
     ("kendra", "DisassociatePersonasFromEntities"),
     ("kendra", "DeletePrincipalMapping"),

@@ -158,9 +158,10 @@ async fn read_plan_apply_verify_reapply_against_moto() {
 
     let stats = clients.call_stats();
     assert_eq!(stats.get("sso:ListInstances"), 1, "{stats}");
-    // alice by userName; nobody by userName then by email; bob by id.
+    // alice by userName; nobody by userName then by email; bob by id. Every found user is
+    // described once (userName and primary email).
     assert_eq!(stats.get("identitystore:GetUserId"), 3, "{stats}");
-    assert_eq!(stats.get("identitystore:DescribeUser"), 1, "{stats}");
+    assert_eq!(stats.get("identitystore:DescribeUser"), 2, "{stats}");
     assert_eq!(stats.get("sso:ListAccountAssignmentsForPrincipal"), 3, "{stats}");
 
     let plan = make_plan(&policy, &state);

@@ -61,7 +61,8 @@ pub fn fast_limits() -> Limits {
     }
 }
 
-/// Apply, collecting what the sink saw, and check the sink saw exactly the report's outcomes.
+/// Apply, collecting what the sink saw, and check the sink saw exactly the report's outcomes,
+/// each one of a sent call (it has a request id) after an intent record for its item.
 pub async fn apply_collect(clients: &Clients, plan: &Plan, limits: &Limits) -> ApplyReport {
     let mut seen: Vec<Outcome> = Vec::new();
     let report = offboard_aws::apply(clients, plan, limits, &mut |o: &Outcome| {
@@ -69,7 +70,14 @@ pub async fn apply_collect(clients: &Clients, plan: &Plan, limits: &Limits) -> A
         Ok(())
     })
     .await;
-    assert_eq!(seen, report.outcomes, "the sink sees every outcome, in report order");
+    for (n, o) in seen.iter().enumerate().filter(|(_, o)| o.request_id.is_some()) {
+        assert!(
+            seen[..n].iter().any(|i| i.result.is_intent() && i.grant == o.grant && i.action_id == o.action_id),
+            "an outcome of a sent call without an intent before it: {o:?}"
+        );
+    }
+    let outcomes: Vec<Outcome> = seen.into_iter().filter(|o| !o.result.is_intent()).collect();
+    assert_eq!(outcomes, report.outcomes, "the sink sees every outcome, in report order");
     report
 }
 
