@@ -96,6 +96,36 @@ pub fn classify_answer(code: Option<&str>, status: Option<u16>) -> FailureKind {
     }
 }
 
+/// The `ResourceType` of an Identity Store `ResourceNotFoundException`: what is missing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResourceType {
+    User,
+    Group,
+    IdentityStore,
+    /// Another value (`GROUP_MEMBERSHIP`, `RESOURCE_POLICY`, or one newer than this code).
+    Other,
+}
+
+impl ResourceType {
+    fn parse(text: &str) -> ResourceType {
+        match text {
+            "USER" => ResourceType::User,
+            "GROUP" => ResourceType::Group,
+            "IDENTITY_STORE" => ResourceType::IdentityStore,
+            _ => ResourceType::Other,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceType::User => "USER",
+            ResourceType::Group => "GROUP",
+            ResourceType::IdentityStore => "IDENTITY_STORE",
+            ResourceType::Other => "another resource",
+        }
+    }
+}
+
 /// One failed AWS call (after any retries), as plain data.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CallFailure {
@@ -112,7 +142,7 @@ pub struct CallFailure {
     pub html: bool,
     /// Identity Store's `ResourceNotFoundException` says what is missing (`USER`, `GROUP`,
     /// `IDENTITY_STORE`…): only a missing leaf is "not found", a missing store is an error.
-    pub resource_type: Option<String>,
+    pub resource_type: Option<ResourceType>,
     pub attempts: u32,
 }
 
@@ -148,7 +178,7 @@ impl CallFailure {
                     .body()
                     .bytes()
                     .and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
-                    .and_then(|v| v.get("ResourceType").and_then(|t| t.as_str()).map(str::to_owned));
+                    .and_then(|v| v.get("ResourceType").and_then(|t| t.as_str()).map(ResourceType::parse));
                 CallFailure {
                     kind: classify_answer(code.as_deref(), Some(status)),
                     code,

@@ -6,7 +6,7 @@
 //! error, because it would turn every leaver into "not found" and the plan into "No changes".
 
 use crate::call::Session;
-use crate::error::{CallFailure, FailureKind};
+use crate::error::{CallFailure, FailureKind, ResourceType};
 use aws_sdk_identitystore::types::{AlternateIdentifier, UniqueAttribute};
 use aws_smithy_types::Document;
 use offboard_models::Service;
@@ -16,8 +16,8 @@ pub(crate) const USER_NAME: &str = "userName";
 pub(crate) const USER_EMAIL: &str = "emails.value";
 const GROUP_NAME: &str = "displayName";
 /// `ResourceType`s of a missing leaf.
-const USER: &str = "USER";
-const GROUP: &str = "GROUP";
+const USER: ResourceType = ResourceType::User;
+const GROUP: ResourceType = ResourceType::Group;
 
 fn unique(path: &str, value: &str) -> Result<AlternateIdentifier, CallFailure> {
     let attr = UniqueAttribute::builder()
@@ -40,15 +40,16 @@ fn unique(path: &str, value: &str) -> Result<AlternateIdentifier, CallFailure> {
 }
 
 /// `None` when AWS says the `leaf` (`USER` / `GROUP`) itself does not exist.
-fn not_found_is_none<T>(r: Result<T, CallFailure>, leaf: &str) -> Result<Option<T>, CallFailure> {
+fn not_found_is_none<T>(r: Result<T, CallFailure>, leaf: ResourceType) -> Result<Option<T>, CallFailure> {
     match r {
         Ok(v) => Ok(Some(v)),
-        Err(f) if f.kind == FailureKind::NotFound && f.resource_type.as_deref() == Some(leaf) => Ok(None),
+        Err(f) if f.kind == FailureKind::NotFound && f.resource_type == Some(leaf) => Ok(None),
         Err(mut f) if f.kind == FailureKind::NotFound => {
             f.message = format!(
-                "{} (the missing resource is {}, not the {leaf} looked up: check sso.identity_store_id and the credentials' account and region)",
+                "{} (the missing resource is {}, not the {} looked up: check sso.identity_store_id and the credentials' account and region)",
                 f.message,
-                f.resource_type.as_deref().unwrap_or("not named")
+                f.resource_type.map_or("not named", ResourceType::as_str),
+                leaf.as_str()
             );
             Err(f)
         }
@@ -126,4 +127,36 @@ pub(crate) async fn describe_group(
         })
         .await;
     Ok(not_found_is_none(r, GROUP)?.map(|a| a.value.display_name().map(str::to_owned)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn not_found(resource_type: Option<ResourceType>) -> Result<(), CallFailure> {
+        Err(CallFailure {
+            service: "identitystore",
+            operation: "GetUserId",
+            kind: FailureKind::NotFound,
+            code: Some("ResourceNotFoundException".into()),
+            message: "not found".into(),
+            status: Some(404),
+            request_id: None,
+            html: false,
+            resource_type,
+            attempts: 1,
+        })
+    }
+
+    #[test]
+    fn only_a_missing_leaf_of_the_looked_up_kind_is_not_found() {
+        assert_eq!(not_found_is_none(not_found(Some(ResourceType::User)), USER), Ok(None));
+        assert_eq!(not_found_is_none(not_found(Some(ResourceType::Group)), GROUP), Ok(None));
+        for other in [Some(ResourceType::IdentityStore), Some(ResourceType::Group), Some(ResourceType::Other), None] {
+            let err = not_found_is_none(not_found(other), USER).unwrap_err();
+            assert!(err.message.contains("not the USER looked up"), "{other:?}: {err}");
+        }
+        let err = not_found_is_none(not_found(Some(ResourceType::IdentityStore)), GROUP).unwrap_err();
+        assert!(err.message.contains("the missing resource is IDENTITY_STORE"), "{err}");
+    }
 }

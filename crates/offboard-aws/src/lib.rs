@@ -53,7 +53,7 @@ mod sso;
 
 pub use apply::{ApplyReport, apply};
 pub use clients::{CallStats, Clients, ConnectOptions};
-pub use error::{AwsError, CallFailure, FailureKind};
+pub use error::{AwsError, CallFailure, FailureKind, ResourceType};
 pub use limits::Limits;
 pub use ratelimit::{Quota, Tps};
 pub use read::{Current, current, read_state};
