@@ -241,3 +241,73 @@ fn a_kendra_mapping_written_after_planning_is_not_overridden_by_the_old_plan() {
     Run::of(sandbox.offboard(repo.root()).args(["apply", "next.json"])).expect_code(0);
     Run::of(sandbox.offboard(repo.root()).args(["plan", "--detailed-exitcode"])).expect_code(0);
 }
+
+/// The index-level summer-interns mapping, re-PUT behind offboard's back with `ordering_id`.
+fn put_interns_mapping(sandbox: &TestSandbox, ordering_id: i64) {
+    sandbox
+        .block_on(
+            sandbox
+                .kendra()
+                .put_principal_mapping()
+                .index_id("4e2f1c8a-9b3d-4a5e-8f6c-1d2e3f4a5b6c")
+                .group_id("summer-interns")
+                .group_members(
+                    GroupMembers::builder()
+                        .member_users(MemberUser::builder().user_id("priya.raman@northwind.example").build().unwrap())
+                        .build(),
+                )
+                .ordering_id(ordering_id)
+                .send(),
+        )
+        .expect("the sandbox accepts the PUT");
+}
+
+fn interns_index_level() -> Grant {
+    Grant::KendraGroupMapping(KendraGroupMapping {
+        index_id: "4e2f1c8a-9b3d-4a5e-8f6c-1d2e3f4a5b6c".to_owned(),
+        data_source_id: None,
+        group_id: "summer-interns".to_owned(),
+    })
+}
+
+/// A writer may choose any `OrderingId`: a change received after the plan was made, even with
+/// an id lower than the plan's, is a change the reviewer never saw, and the plan's delete (which
+/// Kendra would apply, its id being higher) must not undo it.
+#[test]
+fn a_kendra_mapping_changed_after_planning_with_a_lower_ordering_id_is_not_removed() {
+    let (sandbox, repo) = planned_example();
+    let old_plan = repo.plan("plan.json");
+    put_interns_mapping(&sandbox, old_plan.ordering_id - 60_000);
+    let index_level = interns_index_level();
+    let before = grants(&sandbox.snapshot());
+    assert!(before.contains(&index_level));
+
+    let run = Run::of(sandbox.offboard(repo.root()).args(["apply", "plan.json"])).expect_code(3);
+    let failed: Vec<&str> = run.stdout.lines().filter(|l| l.starts_with("failed")).collect();
+    assert_eq!(failed.len(), 1, "{run}");
+    assert!(failed[0].contains("index level") && failed[0].contains("changed after this plan was made"), "{run}");
+    let after = grants(&sandbox.snapshot());
+    assert!(after.contains(&index_level), "the later change stands");
+    let mut removed = planned_removals(&old_plan);
+    removed.remove(&index_level);
+    assert_removed_exactly(&before, &after, &removed);
+}
+
+/// A mapping whose latest change carries an `OrderingId` from the future can never be removed
+/// by a plan made now (Kendra ignores older deletes): `plan` says so instead of planning a
+/// removal that would silently do nothing.
+#[test]
+fn a_kendra_mapping_no_plan_made_now_could_remove_is_reported_at_plan_time() {
+    let sandbox = TestSandbox::example(Faults::none());
+    let repo = PolicyRepo::example();
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis();
+    let future = i64::try_from(now_ms).unwrap() + 30 * 86_400_000;
+    put_interns_mapping(&sandbox, future);
+    let run = Run::of(sandbox.offboard(repo.root()).args(["plan", "--out", "plan.json"]))
+        .expect_code(0)
+        .expect_stdout(&format!("the mapping's latest OrderingId {future} is not older than the plan's"));
+    let plan = repo.plan("plan.json");
+    assert!(!planned_removals(&plan).contains(&interns_index_level()), "not planned\n{run}");
+    let interns = plan.principals.iter().find(|p| p.principal.label() == "Summer Interns").unwrap();
+    assert!(interns.skipped.iter().any(|k| k.grant == interns_index_level()), "shown as remaining\n{run}");
+}
