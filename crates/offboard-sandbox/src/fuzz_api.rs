@@ -13,6 +13,7 @@ use serde_json::Value;
 use crate::app::{App, Reply};
 use crate::faults::Faults;
 use crate::fixture::Org;
+use crate::request_log::LoggedRequest;
 use crate::service::{AwsService, Protocol};
 use crate::{cbor, wire};
 
@@ -64,5 +65,11 @@ impl Dispatcher {
             Poll::Ready(Reply::Respond { response, .. }) => Some((response.status, response.body)),
             Poll::Ready(Reply::Drop) | Poll::Pending => None,
         }
+    }
+
+    /// Every request answered so far, each with the findings of the model-conformance check of
+    /// its answer (made in builds with debug assertions, as `cargo fuzz` builds by default).
+    pub fn request_log(&self) -> Vec<LoggedRequest> {
+        self.app.request_log()
     }
 }
