@@ -1,6 +1,7 @@
 //! The sandbox's whole request path (decode, validate, handle, answer) against the example org
-//! (`examples/sandbox/org.yaml`), fresh for every input: a handler must answer any request that
-//! passed validation, never panic. Input layout: `request.rs`.
+//! (`examples/sandbox/org.yaml`), fresh for every input: every request gets an answer, never a
+//! panic, and the answer conforms to the model (the sandbox's own conformance check, on in
+//! builds with debug assertions, which `cargo fuzz` makes by default). Input layout: `request.rs`.
 #![no_main]
 
 mod request;
@@ -25,4 +26,13 @@ fuzz_target!(|data: &[u8]| {
     let (status, body) = answer.expect("with no faults every request is answered at once");
     assert!((200..600).contains(&status), "HTTP status {status}");
     assert!(!body.is_empty(), "an answer without a body");
+    for entry in sandbox.request_log() {
+        assert!(
+            entry.conformance.is_empty(),
+            "{} {}: the answer does not conform to the model: {:?}",
+            entry.service,
+            entry.operation,
+            entry.conformance
+        );
+    }
 });
