@@ -162,4 +162,28 @@ mod tests {
         assert!(decode(&list).unwrap_err().contains("not a map"));
         assert_eq!(decode(&[]).unwrap(), json!({}));
     }
+
+    /// `decode` and `to_json` recurse once per level; ciborium's recursion limit (256 levels of
+    /// arrays, maps and tags) bounds both. Checked on a 2 MiB stack, what a tokio worker has.
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        let nested = |level: &[u8], depth: usize| {
+            let mut body = vec![0xa1, 0x65];
+            body.extend_from_slice(b"Names");
+            for _ in 0..depth {
+                body.extend_from_slice(level);
+            }
+            body.push(0xf6);
+            body
+        };
+        let check = move || {
+            // an array of one item, a map of one entry with key "a", a tag-1 timestamp
+            for level in [&[0x81][..], &[0xa1, 0x61, b'a'][..], &[0xc1][..]] {
+                assert!(decode(&nested(level, 200)).is_ok(), "{level:x?}");
+                let err = decode(&nested(level, 100_000)).unwrap_err();
+                assert!(err.starts_with("malformed CBOR: RecursionLimitExceeded"), "{level:x?}: {err}");
+            }
+        };
+        std::thread::Builder::new().stack_size(2 << 20).spawn(check).unwrap().join().unwrap();
+    }
 }

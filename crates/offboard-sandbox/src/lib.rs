@@ -29,6 +29,8 @@ mod cbor;
 mod conformance;
 pub mod faults;
 pub mod fixture;
+#[doc(hidden)]
+pub mod fuzz_api;
 mod ids;
 mod pagination;
 mod request_log;

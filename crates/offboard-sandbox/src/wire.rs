@@ -276,6 +276,19 @@ mod tests {
         assert_eq!(err.error.code, "UnknownOperationException");
     }
 
+    /// serde_json's recursion limit (128) bounds awsJson1_1 bodies; on a 2 MiB stack, what a
+    /// tokio worker has.
+    #[test]
+    fn deeply_nested_json_is_a_serialization_error() {
+        let check = || {
+            let body = format!("{{\"Id\":{}", "[".repeat(100_000));
+            let err = decode("POST", "/", Some("AWSKendraFrontendService.DescribeIndex"), body.as_bytes()).unwrap_err();
+            assert_eq!(err.error.code, "SerializationException");
+            assert!(err.error.message.contains("recursion limit exceeded"), "{}", err.error.message);
+        };
+        std::thread::Builder::new().stack_size(2 << 20).spawn(check).unwrap().join().unwrap();
+    }
+
     #[test]
     fn json_errors_carry_type_and_status() {
         let err = ApiError::not_found("gone");

@@ -127,8 +127,14 @@ fn item(value: &Value) -> Result<(StackAssociation, Value), ApiError> {
         user_name: field("UserName")?,
         authentication_type: field("AuthenticationType")?,
     };
-    // Errors echo the association as sent (including SendEmailNotification, if any).
-    Ok((assoc, value.clone()))
+    // Errors echo the association as AWS read it: the members the model has, as sent (including
+    // SendEmailNotification, if any). A member the model lacks is skipped on input, as AWS skips
+    // it, so it is not in the answer either.
+    let echoed: Map<String, Value> = ["StackName", "UserName", "AuthenticationType", "SendEmailNotification"]
+        .into_iter()
+        .filter_map(|name| value.get(name).map(|v| (name.to_owned(), v.clone())))
+        .collect();
+    Ok((assoc, Value::Object(echoed)))
 }
 
 fn batch(world: &mut World, ctx: &Ctx<'_>, input: &Value, associate: bool) -> Result<Value, ApiError> {
