@@ -359,3 +359,25 @@ fn a_mapping_the_plan_could_never_win_is_reported_not_planned() {
     assert_eq!(skipped[0].grant, newer);
     assert!(skipped[0].why.to_string().contains("Kendra would ignore the delete"), "{}", skipped[0].why);
 }
+
+/// The plan shows the Identity Store name where it differs from the declared one (a user
+/// declared by email whose userName is another).
+#[test]
+fn the_resolved_name_is_shown_where_it_differs_from_the_declared_one() {
+    let p = policy(vec![leaver(alice())]);
+    let mut o = observed(alice(), &id(1), [sso("222222222222", PS_READ, PrincipalKind::User, &id(1))]);
+    o.resolution = Resolution::Found { id: id(1), name: Some("awong".into()), email: Some("alice@example.com".into()) };
+    let planned = plan(&p, &state(vec![o]), &inputs());
+    for format in [offboard_core::render::Format::Text, offboard_core::render::Format::Markdown] {
+        let out = offboard_core::render::render(&planned, format, &Default::default());
+        assert!(out.contains("(awong)"), "{format:?}:\n{out}");
+    }
+    let same = policy(vec![leaver(alice())]);
+    let o = observed(alice(), &id(1), [sso("222222222222", PS_READ, PrincipalKind::User, &id(1))]);
+    let text = offboard_core::render::render(
+        &plan(&same, &state(vec![o]), &inputs()),
+        offboard_core::render::Format::Text,
+        &Default::default(),
+    );
+    assert!(!text.contains("(alice@example.com)"), "no repeat of the declared name:\n{text}");
+}
