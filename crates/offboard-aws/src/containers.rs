@@ -16,10 +16,18 @@ use offboard_core::plan::Location;
 use offboard_core::policy::Config;
 use offboard_models::Service;
 
+/// Where this run looks, checked before any leaver is read (by `plan` and by `apply`): the
+/// location, and every configured Kendra index and data source exists.
+pub(crate) async fn where_to_look(s: &Session<'_>, cfg: &Config) -> Result<Location, AwsError> {
+    let location = location(s, cfg).await?;
+    kendra(s, cfg).await?;
+    Ok(location)
+}
+
 /// Where this run looks: the account the credentials belong to, the region, and the configured
 /// instance with its identity store (checked against `ListInstances`). A plan records it, and
 /// `apply` compares it with its own.
-pub(crate) async fn location(s: &Session<'_>, cfg: &Config) -> Result<Location, AwsError> {
+async fn location(s: &Session<'_>, cfg: &Config) -> Result<Location, AwsError> {
     let (instance_arn, identity_store_id) = identity_store(s, cfg).await?;
     let account_id = caller_account(s).await?;
     Ok(Location { account_id, region: s.clients.region.clone(), instance_arn, identity_store_id })
@@ -81,7 +89,7 @@ pub(crate) async fn identity_store(
 }
 
 /// Every configured Kendra index and data source exists (one describe each).
-pub(crate) async fn kendra(s: &Session<'_>, cfg: &Config) -> Result<(), AwsError> {
+async fn kendra(s: &Session<'_>, cfg: &Config) -> Result<(), AwsError> {
     let Some(k) = &cfg.kendra else { return Ok(()) };
     let indexes = k.indexes.iter().map(|i| describe_index(s, &i.id)).collect();
     bounded(indexes, s.limits.concurrency).await.into_iter().collect::<Result<(), _>>()?;

@@ -43,8 +43,7 @@ pub async fn read_state(clients: &Clients, policy: &Policy, limits: &Limits) -> 
     if policy.leavers.is_empty() {
         return Ok(ObservedState::default());
     }
-    let location = containers::location(&s, cfg).await?;
-    containers::kendra(&s, cfg).await?;
+    let location = containers::where_to_look(&s, cfg).await?;
     let (instance_arn, store) = (location.instance_arn.clone(), location.identity_store_id.clone());
 
     // 1. Resolve every leaver.
@@ -102,8 +101,7 @@ pub async fn current(
     limits: &Limits,
 ) -> Result<Current, AwsError> {
     let s = Session::new(clients, limits);
-    let location = containers::location(&s, &policy.config).await?;
-    containers::kendra(&s, &policy.config).await?;
+    let location = containers::where_to_look(&s, &policy.config).await?;
     let leavers: Vec<&Leaver> = policy.leavers.iter().filter(|l| named.contains(&l.principal)).collect();
     if leavers.is_empty() {
         return Ok(Current { location, resolved: BTreeMap::new() });

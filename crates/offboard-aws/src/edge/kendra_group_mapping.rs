@@ -5,7 +5,7 @@
 //! A mapping is present unless its latest effective action is DELETING/DELETED (see
 //! [`mapping_state`]). A mapping changed after the plan (newer `OrderingId`) is not deleted.
 
-use super::{AccessEdge, Presence, Seen, Subject, Where};
+use super::{AccessEdge, MappingChanges, Presence, Seen, Subject, Where};
 use crate::apply::{CallInfo, Journal, failed, outcome, reread_failed};
 use crate::call::{Answer, Session, bounded};
 use crate::error::{AwsError, CallFailure, FailureKind};
@@ -36,13 +36,8 @@ impl AccessEdge for KendraGroupMapping {
         let mut p = Presence::default();
         for (g, read) in unique.into_iter().zip(bounded(reads, s.limits.concurrency).await) {
             let grant = Grant::KendraGroupMapping(g.clone());
-            if let Ok(MappingState { latest_ordering_id, last_received, .. }) = &read {
-                if let Some(id) = latest_ordering_id {
-                    p.set_latest_ordering_id(grant.clone(), *id);
-                }
-                if let Some(last) = last_received {
-                    p.set_last_received(grant.clone(), *last);
-                }
+            if let Ok(state) = &read {
+                p.set_mapping_changes(grant.clone(), state.changes);
             }
             p.record(&[g], read.map(|m| if m.present { BTreeSet::from([grant]) } else { BTreeSet::new() }));
         }
@@ -82,7 +77,7 @@ async fn mappings_of(s: &Session<'_>, at: Where<'_>, sub: &Subject<'_>) -> Resul
                     data_source_id: ds.map(str::to_owned),
                     group_id: group_id.clone(),
                 });
-                if let Some(id) = state.latest_ordering_id {
+                if let Some(id) = state.changes.latest_ordering_id {
                     seen.latest_ordering_ids.push((grant.clone(), id));
                 }
                 seen.grants.insert(grant);
@@ -96,13 +91,11 @@ async fn mappings_of(s: &Session<'_>, at: Where<'_>, sub: &Subject<'_>) -> Resul
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct MappingState {
     present: bool,
-    /// The highest `OrderingId` among the actions that took effect (not FAILED), if any: a
-    /// delete with a lower id is ignored by Kendra, so a plan older than it must not be applied.
-    latest_ordering_id: Option<i64>,
-    /// The action (not FAILED) Kendra received last: its `OrderingId` and `ReceivedAt` in epoch
-    /// milliseconds. A change received after a plan was made makes the plan stale, whatever
-    /// `OrderingId` the writer chose.
-    last_received: Option<(i64, i64)>,
+    /// The actions that took effect (not FAILED): the highest `OrderingId` (a delete with a lower
+    /// id is ignored by Kendra, so a plan older than it must not be applied) and the action
+    /// received last (a change received after a plan was made makes the plan stale, whatever
+    /// `OrderingId` its writer chose).
+    changes: MappingChanges,
 }
 
 /// Decide presence from the mapping's recent actions (Kendra keeps the last ten).
@@ -130,7 +123,7 @@ fn mapping_state(summaries: &[GroupOrderingIdSummary]) -> MappingState {
         Some(s) => !matches!(s.status(), Some(PrincipalMappingStatus::Deleting | PrincipalMappingStatus::Deleted)),
         None => !summaries.is_empty(),
     };
-    MappingState { present, latest_ordering_id, last_received }
+    MappingState { present, changes: MappingChanges { latest_ordering_id, last_received } }
 }
 
 /// The mapping's recent actions, or `None` when Kendra does not know the mapping
@@ -168,7 +161,7 @@ async fn group_mapping(
 ) -> Result<MappingState, CallFailure> {
     Ok(match mapping_history(s, index_id, data_source_id, group_id).await? {
         Some(history) => mapping_state(&history),
-        None => MappingState { present: false, latest_ordering_id: None, last_received: None },
+        None => MappingState { present: false, changes: MappingChanges::default() },
     })
 }
 
@@ -241,6 +234,24 @@ async fn delete_group_mapping(
     Ok(Answer { value: (), request_id: a.request_id, attempts: a.attempts })
 }
 
+/// Why a plan with `ordering_id` (its planning time in milliseconds) must not delete a mapping
+/// with these changes, or `None`. Kendra ignores a delete older than the latest action, and the
+/// design promises that a mapping changed after the plan was made is never undone by it: a
+/// change received later was made after the plan, even if its writer chose a lower id.
+fn stale(changes: MappingChanges, ordering_id: i64) -> Option<String> {
+    match changes {
+        MappingChanges { latest_ordering_id: Some(latest), .. } if latest > ordering_id => {
+            Some(format!("its latest OrderingId {latest} is newer than the plan's {ordering_id}"))
+        }
+        MappingChanges { last_received: Some((id, received)), .. } if received > ordering_id && id != ordering_id => {
+            Some(format!(
+                "Kendra received a change with OrderingId {id} at {received} ms, after the plan's {ordering_id}"
+            ))
+        }
+        _ => None,
+    }
+}
+
 async fn remove_one(s: &Session<'_>, a: &Action, presence: &Presence) -> Vec<Outcome> {
     let (
         Some(item),
@@ -252,34 +263,13 @@ async fn remove_one(s: &Session<'_>, a: &Action, presence: &Presence) -> Vec<Out
     let result = match presence.of(&item.grant) {
         Ok(false) => return vec![outcome(a, item, &CallInfo::NONE, OutcomeResult::AlreadyRemoved)],
         Err(f) => return vec![outcome(a, item, &CallInfo::NONE, reread_failed(f))],
-        Ok(true) => match presence.latest_ordering_id(&item.grant) {
-            // Kendra ignores a delete older than the latest action, and the design promises that
-            // a mapping PUT after the plan was made is never overridden by it.
-            Some(latest) if latest > *ordering_id => {
-                return vec![outcome(
-                    a,
-                    item,
-                    &CallInfo::NONE,
-                    failed(format!(
-                        "not removed: the mapping was changed after this plan was made (its latest OrderingId {latest} is newer than the plan's {ordering_id}); make a new plan"
-                    )),
-                )];
+        Ok(true) => match stale(presence.mapping_changes(&item.grant), *ordering_id) {
+            Some(why) => {
+                let why =
+                    format!("not removed: the mapping was changed after this plan was made ({why}); make a new plan");
+                return vec![outcome(a, item, &CallInfo::NONE, failed(why))];
             }
-            // The plan's OrderingId is its planning time in milliseconds: a change Kendra
-            // received later was made after the plan, even if its writer chose a lower id.
-            _ => match presence.last_received(&item.grant) {
-                Some((id, received)) if received > *ordering_id && id != *ordering_id => {
-                    return vec![outcome(
-                        a,
-                        item,
-                        &CallInfo::NONE,
-                        failed(format!(
-                            "not removed: the mapping was changed after this plan was made (Kendra received a change with OrderingId {id} at {received} ms, after the plan's {ordering_id}); make a new plan"
-                        )),
-                    )];
-                }
-                _ => delete_group_mapping(s, index_id, data_source_id.as_deref(), group_id, *ordering_id).await,
-            },
+            None => delete_group_mapping(s, index_id, data_source_id.as_deref(), group_id, *ordering_id).await,
         },
     };
     let o = match result {
@@ -332,6 +322,18 @@ async fn follow_mapping_deletion(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_mapping_changed_after_the_plan_is_stale_whatever_id_the_change_carries() {
+        let plan = 1_000;
+        let changes = |latest, last_received| MappingChanges { latest_ordering_id: latest, last_received };
+        assert_eq!(stale(changes(None, None), plan), None);
+        assert_eq!(stale(changes(Some(900), Some((900, 800))), plan), None, "older and received before");
+        assert!(stale(changes(Some(1_001), None), plan).is_some_and(|w| w.contains("newer than the plan's 1000")));
+        let lower_but_later = stale(changes(Some(900), Some((900, 1_500))), plan);
+        assert!(lower_but_later.is_some_and(|w| w.contains("received a change with OrderingId 900 at 1500 ms")));
+        assert_eq!(stale(changes(Some(plan), Some((plan, 1_500))), plan), None, "the plan's own delete");
+    }
+
     use super::*;
 
     fn summary(status: PrincipalMappingStatus, ordering_id: i64) -> GroupOrderingIdSummary {
@@ -384,7 +386,7 @@ mod tests {
     #[test]
     fn reports_the_highest_ordering_id_of_actions_that_took_effect() {
         let v = vec![summary(S::Succeeded, 10), summary(S::Failed, 30), summary(S::Deleting, 20)];
-        assert_eq!(mapping_state(&v).latest_ordering_id, Some(20));
-        assert_eq!(mapping_state(&[summary(S::Failed, 3)]).latest_ordering_id, None);
+        assert_eq!(mapping_state(&v).changes.latest_ordering_id, Some(20));
+        assert_eq!(mapping_state(&[summary(S::Failed, 3)]).changes.latest_ordering_id, None);
     }
 }

@@ -80,10 +80,19 @@ pub(crate) trait AccessEdge: Edge + Ord + Clone + Into<Grant> {
 pub(crate) struct Presence {
     present: BTreeSet<Grant>,
     unknown: HashMap<Grant, CallFailure>,
-    /// Group mappings: the highest effective `OrderingId` seen.
-    latest_ordering_id: HashMap<Grant, i64>,
-    /// Group mappings: the `OrderingId` and `ReceivedAt` (epoch ms) of the last change received.
-    last_received: HashMap<Grant, (i64, i64)>,
+    /// Group mappings: what their recent actions say about changes (`remove` checks them
+    /// against the plan's `OrderingId`).
+    mapping_changes: HashMap<Grant, MappingChanges>,
+}
+
+/// What a Kendra group mapping's recent actions (the ones that took effect, not FAILED) say
+/// about changes to it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct MappingChanges {
+    /// The highest `OrderingId`: Kendra ignores a delete with a lower one.
+    pub latest_ordering_id: Option<i64>,
+    /// The action Kendra received last: its `OrderingId` and `ReceivedAt` in epoch milliseconds.
+    pub last_received: Option<(i64, i64)>,
 }
 
 impl Presence {
@@ -94,16 +103,9 @@ impl Presence {
         }
     }
 
-    pub(crate) fn latest_ordering_id(&self, g: &Grant) -> Option<i64> {
-        self.latest_ordering_id.get(g).copied()
-    }
-
-    pub(crate) fn last_received(&self, g: &Grant) -> Option<(i64, i64)> {
-        self.last_received.get(g).copied()
-    }
-
-    pub(crate) fn set_last_received(&mut self, g: Grant, last: (i64, i64)) {
-        self.last_received.insert(g, last);
+    /// A group mapping's changes as its re-read saw them (none known: default).
+    pub(crate) fn mapping_changes(&self, g: &Grant) -> MappingChanges {
+        self.mapping_changes.get(g).copied().unwrap_or_default()
     }
 
     pub(crate) fn present(&self) -> &BTreeSet<Grant> {
@@ -129,15 +131,14 @@ impl Presence {
         }
     }
 
-    pub(crate) fn set_latest_ordering_id(&mut self, g: Grant, id: i64) {
-        self.latest_ordering_id.insert(g, id);
+    pub(crate) fn set_mapping_changes(&mut self, g: Grant, changes: MappingChanges) {
+        self.mapping_changes.insert(g, changes);
     }
 
     fn merge(&mut self, other: Presence) {
         self.present.extend(other.present);
         self.unknown.extend(other.unknown);
-        self.latest_ordering_id.extend(other.latest_ordering_id);
-        self.last_received.extend(other.last_received);
+        self.mapping_changes.extend(other.mapping_changes);
     }
 }
 

@@ -81,10 +81,8 @@ async fn authorize(
         }
     }
     if let Some(path) = &args.journal {
-        let mut journal = Journal::open(path).map_err(CliError::Journal)?;
-        let now =
-            time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
-        let plan_digest = plan.digest();
+        let mut journal = Journal::open(path, plan).map_err(CliError::Journal)?;
+        let now = crate::journal::now();
         for a in &plan.actions {
             for item in &a.items {
                 let own: Vec<String> = refused
@@ -101,11 +99,7 @@ async fn authorize(
                     own.join("; ")
                 };
                 journal
-                    .append(&ActionOutcome {
-                        plan_digest: Some(plan_digest.clone()),
-                        policy_digest: Some(plan.policy_digest.clone()),
-                        ..ActionOutcome::of(a, item, now.clone(), OutcomeResult::Failed { error })
-                    })
+                    .append(&ActionOutcome::of(a, item, now.clone(), OutcomeResult::Failed { error }))
                     .map_err(CliError::Journal)?;
             }
         }
@@ -140,12 +134,10 @@ async fn execute(
         return Ok(Outcome::Success);
     }
 
-    let mut journal = args.journal.as_deref().map(Journal::open).transpose().map_err(CliError::Journal)?;
+    let mut journal =
+        args.journal.as_deref().map(|path| Journal::open(path, &plan)).transpose().map_err(CliError::Journal)?;
     let mut journal_error: Option<anyhow::Error> = None;
     let labels = plan.labels.clone();
-    // Stamped on every journal line, so `offboard report` can tie each removal to the reviewed
-    // plan artifact and the policy it was made from.
-    let (plan_digest, policy_digest) = (plan.digest(), plan.policy_digest.clone());
     // A journal write that fails stops the run: the adapter sends no further call (a removal
     // the journal cannot record would be one no auditor learns of), and apply exits 1.
     let mut sink = |outcome: &ActionOutcome| -> Result<(), String> {
@@ -157,11 +149,7 @@ async fn execute(
         if let Some(e) = &journal_error {
             return Err(format!("the journal could not be written ({e:#})"));
         }
-        match j.append(&ActionOutcome {
-            plan_digest: Some(plan_digest.clone()),
-            policy_digest: Some(policy_digest.clone()),
-            ..outcome.clone()
-        }) {
+        match j.append(outcome) {
             Ok(()) => Ok(()),
             Err(e) => {
                 tracing::error!(error = %e, "journal write failed");
@@ -186,8 +174,7 @@ async fn execute(
     let still_present = offboard_aws::verify(&target.clients, &plan, &limits)
         .await
         .map_err(CliError::aws("cannot verify the result: the removals above were made, but re-reading them failed"))?;
-    let now =
-        time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+    let now = crate::journal::now();
     for grant in &still_present {
         // Name whose access it is, as every other result line does, and journal the finding:
         // the journal must not end on "removed" for a grant the re-read found.
@@ -195,12 +182,8 @@ async fn execute(
         let whose = found.map(|(_, i)| i.principal.to_string()).unwrap_or_else(|| "(not in the plan)".to_owned());
         output::line(&format!("{:<18} {whose}  {}", "still present", grant.describe(&plan.labels)))?;
         if let (Some(j), Some((a, item))) = (journal.as_mut(), found) {
-            j.append(&ActionOutcome {
-                plan_digest: Some(plan_digest.clone()),
-                policy_digest: Some(policy_digest.clone()),
-                ..ActionOutcome::of(a, item, now.clone(), OutcomeResult::StillPresent)
-            })
-            .map_err(|e| CliError::Journal(e.context("cannot journal what the verification found")))?;
+            j.append(&ActionOutcome::of(a, item, now.clone(), OutcomeResult::StillPresent))
+                .map_err(|e| CliError::Journal(e.context("cannot journal what the verification found")))?;
         }
     }
     output::line(&format!(
