@@ -28,7 +28,7 @@ use crate::plan::{ActionItem, ApiRequest, Plan, SkipReason};
 use crate::planner::{self, PlanInputs};
 use crate::policy::Policy;
 use crate::principal::PrincipalRef;
-use crate::state::{ObservedPrincipal, ObservedState, Resolution};
+use crate::state::{ObservedGroup, ObservedPrincipal, ObservedState, Resolution};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use time::OffsetDateTime;
@@ -60,12 +60,15 @@ impl fmt::Display for Unauthorized {
 ///
 /// `resolved` is the Identity Store's current answer for each declared leaver the plan names
 /// (the adapter reads it right before calling this); a principal missing from it counts as not
-/// found. Returns every refusal, in plan order, so an operator sees all of them at once.
+/// found. `group_names` are the display names the Identity Store gives now to the groups whose
+/// memberships the plan removes (group rules match names too). Returns every refusal, in plan
+/// order, so an operator sees all of them at once.
 pub fn authorize(
     plan: &Plan,
     policy: &Policy,
     now: OffsetDateTime,
     resolved: &BTreeMap<PrincipalRef, Resolution>,
+    group_names: &BTreeMap<String, String>,
 ) -> Result<(), Vec<Unauthorized>> {
     let mut refused = Vec::new();
     let mut refuse_file = |what: &str, rule: String| {
@@ -114,16 +117,19 @@ pub fn authorize(
     // The actions must be exactly those the planner builds from the removals, with the
     // configured instance and the plan's own OrderingId.
     let instance_arn = policy.config.sso.as_ref().map(|s| s.instance_arn.as_str()).unwrap_or_default();
+    // The plan's identity store is where apply acts (the caller refused another location).
+    let identity_store_id = plan.location.identity_store_id.as_deref().unwrap_or_default();
     let items = owner.iter().map(|(g, (principal, reason))| ActionItem {
         principal: (*principal).clone(),
         reason: (*reason).to_owned(),
         grant: (*g).clone(),
     });
-    let rebuilt = planner::build_actions(items, &RequestContext { instance_arn, ordering_id: plan.ordering_id });
+    let ctx = RequestContext { instance_arn, ordering_id: plan.ordering_id, identity_store_id };
+    let rebuilt = planner::build_actions(items, &ctx);
     for a in &plan.actions {
         // Compared without the id: numbering is cosmetic, what is sent is phase, items, request.
         let built = rebuilt.iter().any(|b| b.phase == a.phase && b.items == a.items && b.request == a.request);
-        let rule = request_rule(&a.request, instance_arn, plan.ordering_id).or_else(|| {
+        let rule = request_rule(&a.request, &ctx).or_else(|| {
             (!built).then(|| "the action is not the one `offboard plan` builds from `principals[].remove`".to_owned())
         });
         if let Some(rule) = rule {
@@ -148,7 +154,7 @@ pub fn authorize(
     }
 
     // Every item must be what the policy plans now for its principal.
-    let verdicts = replan(plan, policy, now, resolved);
+    let verdicts = replan(plan, policy, now, resolved, group_names);
     for a in &plan.actions {
         for item in &a.items {
             let rule = match item.grant.configured(&policy.config) {
@@ -164,18 +170,26 @@ pub fn authorize(
     if refused.is_empty() { Ok(()) } else { Err(refused) }
 }
 
-/// What a request itself may not say: another instance, another OrderingId.
-fn request_rule(request: &ApiRequest, instance_arn: &str, ordering_id: i64) -> Option<String> {
+/// What a request itself may not say: another instance or identity store, another OrderingId.
+fn request_rule(request: &ApiRequest, ctx: &RequestContext) -> Option<String> {
     match request {
-        ApiRequest::DeleteAccountAssignment(r) => (r.instance_arn != instance_arn).then(|| {
+        ApiRequest::DeleteGroupMembership(r) => (r.identity_store_id != ctx.identity_store_id).then(|| {
             format!(
-                "the request acts on instance {}, not the configured sso.instance_arn {instance_arn}",
-                r.instance_arn
+                "the request acts on identity store {}, not the plan's {}",
+                r.identity_store_id, ctx.identity_store_id
             )
         }),
-        ApiRequest::BatchDisassociateUserStack(_) | ApiRequest::DisassociatePersonasFromEntities(_) => None,
-        ApiRequest::DeletePrincipalMapping(r) => (r.ordering_id != ordering_id)
-            .then(|| format!("the request's OrderingId {} is not the plan's own ({ordering_id})", r.ordering_id)),
+        ApiRequest::DeleteAccountAssignment(r) => (r.instance_arn != ctx.instance_arn).then(|| {
+            format!(
+                "the request acts on instance {}, not the configured sso.instance_arn {}",
+                r.instance_arn, ctx.instance_arn
+            )
+        }),
+        ApiRequest::BatchDisassociateUserStack(_)
+        | ApiRequest::DisassociatePersonasFromEntities(_)
+        | ApiRequest::DisassociateEntitiesFromExperience(_) => None,
+        ApiRequest::DeletePrincipalMapping(r) => (r.ordering_id != ctx.ordering_id)
+            .then(|| format!("the request's OrderingId {} is not the plan's own ({})", r.ordering_id, ctx.ordering_id)),
     }
 }
 
@@ -195,6 +209,7 @@ fn replan<'p>(
     policy: &Policy,
     now: OffsetDateTime,
     resolved: &BTreeMap<PrincipalRef, Resolution>,
+    group_names: &BTreeMap<String, String>,
 ) -> BTreeMap<(&'p PrincipalRef, &'p Grant), Option<String>> {
     // The plan's own items as the observed state: the planner decides about exactly them.
     let mut claimed: BTreeMap<&PrincipalRef, BTreeSet<Grant>> = BTreeMap::new();
@@ -213,6 +228,11 @@ fn replan<'p>(
                 grants: grants.clone(),
                 latest_ordering_ids: Vec::new(),
             })
+            .collect(),
+        // Names only: group rules need them, and no access is derived from them here.
+        groups: group_names
+            .iter()
+            .map(|(id, name)| (id.clone(), ObservedGroup { name: Some(name.clone()), grants: Default::default() }))
             .collect(),
         labels: Default::default(),
         location: Default::default(),
@@ -261,6 +281,9 @@ fn why(reason: &SkipReason) -> String {
         SkipReason::IdentityConflict { why } => format!("it is not this leaver's as declared: {why}"),
         SkipReason::Unwinnable { latest_ordering_id } => {
             format!("the mapping's latest OrderingId {latest_ordering_id} is newer than the plan's")
+        }
+        SkipReason::NotManaged => {
+            "offboard does not manage group memberships (identity_store.manage_memberships is not true)".into()
         }
     }
 }

@@ -5,7 +5,10 @@
 //! delete it. Values here come back from AWS and are data, not input: they are never validated
 //! against the model patterns (AWS may hand us shapes newer than our model).
 
-pub use crate::edge::{AppstreamAssociation, KendraGroupMapping, KendraPersona, Persona, SsoAssignment};
+pub use crate::edge::{
+    AppstreamAssociation, GroupMembership, KendraExperienceEntity, KendraGroupMapping, KendraPersona, Persona,
+    SsoAssignment,
+};
 
 use crate::edge::Edge;
 use crate::for_grant;
@@ -13,23 +16,26 @@ use crate::policy::{Config, Keep, Leaver};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// The services a policy can scope a leaver to (`scope: [sso, appstream, kendra]`).
+/// The services a policy can scope a leaver to (`scope: [sso, appstream, kendra, identity_store]`).
+/// `identity_store` is group memberships, and only configured where offboard manages them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Service {
     Sso,
     Appstream,
     Kendra,
+    IdentityStore,
 }
 
 impl Service {
-    pub const ALL: [Service; 3] = [Service::Sso, Service::Appstream, Service::Kendra];
+    pub const ALL: [Service; 4] = [Service::Sso, Service::Appstream, Service::Kendra, Service::IdentityStore];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Service::Sso => "sso",
             Service::Appstream => "appstream",
             Service::Kendra => "kendra",
+            Service::IdentityStore => "identity_store",
         }
     }
 }
@@ -45,12 +51,16 @@ impl fmt::Display for Service {
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Grant {
+    /// Identity Store group membership of a user: the path to every grant of the group.
+    GroupMembership(GroupMembership),
     /// IAM Identity Center account assignment: (account, permission set, principal).
     SsoAssignment(SsoAssignment),
     /// AppStream 2.0 user-stack association.
     AppstreamAssociation(AppstreamAssociation),
     /// Kendra experience persona of an Identity Center user or group.
     KendraPersona(KendraPersona),
+    /// Kendra experience access of an Identity Center user or group.
+    KendraExperienceEntity(KendraExperienceEntity),
     /// Kendra principal mapping of an ACL group, at a data source or (None) at index level.
     KendraGroupMapping(KendraGroupMapping),
 }
@@ -73,6 +83,11 @@ impl Grant {
     /// assignments name one). Used by `guardrails.protected_accounts` and `keep.sso_accounts`.
     pub fn account_id(&self) -> Option<&str> {
         for_grant!(self, g => g.account_id())
+    }
+
+    /// The group a membership grant joins; `None` for other grants.
+    pub fn group_id(&self) -> Option<&str> {
+        for_grant!(self, g => g.group_id())
     }
 
     /// One line describing the grant for plans and diffs, e.g.
@@ -118,6 +133,18 @@ impl From<AppstreamAssociation> for Grant {
 impl From<KendraPersona> for Grant {
     fn from(g: KendraPersona) -> Self {
         Grant::KendraPersona(g)
+    }
+}
+
+impl From<GroupMembership> for Grant {
+    fn from(g: GroupMembership) -> Self {
+        Grant::GroupMembership(g)
+    }
+}
+
+impl From<KendraExperienceEntity> for Grant {
+    fn from(g: KendraExperienceEntity) -> Self {
+        Grant::KendraExperienceEntity(g)
     }
 }
 

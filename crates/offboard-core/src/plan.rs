@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Bumped on any incompatible change of the JSON layout; `apply` and `show` refuse other values.
-pub const PLAN_FORMAT_VERSION: u32 = 2;
+pub const PLAN_FORMAT_VERSION: u32 = 3;
 
 /// AppStream `BatchDisassociateUserStack` and Kendra `DisassociatePersonasFromEntities` take at
 /// most 25 items per call.
@@ -106,6 +106,35 @@ pub struct PrincipalPlan {
     pub remove: Vec<Grant>,
     /// Grants that stay although the principal is a leaver, each with the reason.
     pub skipped: Vec<Skipped>,
+    /// Users: the access that still reaches them after the plan through groups they stay a
+    /// member of, one entry per (grant, group). Grants this plan removes from the group itself
+    /// (a group leaver) are not listed: they do not remain.
+    #[serde(default)]
+    pub remains: Vec<Remaining>,
+}
+
+/// A grant of a group that a user leaver keeps through its membership of the group.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Remaining {
+    /// The group's grant (its principal is the group).
+    pub grant: Grant,
+    /// The group it comes through; its display name is in the plan's `labels`.
+    pub group_id: String,
+    /// Why the membership stays: `not_managed` when the identity provider owns memberships,
+    /// `protected`, `kept`, `out_of_scope`, `not_yet_effective`, ….
+    pub membership: SkipReason,
+}
+
+/// Access that would remain after a plan although the policy does not keep it on purpose:
+/// what `guardrails.require_complete` refuses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Incomplete<'a> {
+    pub principal: &'a PrincipalRef,
+    pub grant: &'a Grant,
+    /// The group it comes through, for access through a group.
+    pub group_id: Option<&'a str>,
+    pub why: &'a SkipReason,
 }
 
 impl PrincipalPlan {
@@ -142,6 +171,18 @@ pub enum SkipReason {
     /// Kendra would ignore the removal: the mapping's latest change carries an `OrderingId`
     /// not older than this plan's, so a delete with the plan's id can never take effect.
     Unwinnable { latest_ordering_id: i64 },
+    /// A group membership, and offboard does not manage memberships
+    /// (`identity_store.manage_memberships` is off): the identity provider owns them.
+    NotManaged,
+}
+
+impl SkipReason {
+    /// Whether the policy keeps the grant on purpose: a guardrail protects it, the leaver's
+    /// `keep` keeps it, or the leaver is not due yet. Everything else that stays is access a
+    /// reviewer may not have meant to leave (`guardrails.require_complete` refuses it).
+    pub fn deliberate(&self) -> bool {
+        matches!(self, SkipReason::Protected { .. } | SkipReason::Kept | SkipReason::NotYetEffective { .. })
+    }
 }
 
 impl fmt::Display for SkipReason {
@@ -156,6 +197,9 @@ impl fmt::Display for SkipReason {
             SkipReason::Unwinnable { latest_ordering_id } => write!(
                 f,
                 "skipped: cannot be removed by this plan: the mapping's latest OrderingId {latest_ordering_id} is not older than the plan's, so Kendra would ignore the delete; make the plan again after the mapping's owner stops writing future ids"
+            ),
+            SkipReason::NotManaged => f.write_str(
+                "skipped: managed by your identity provider (offboard.yaml does not set identity_store.manage_memberships: true)",
             ),
         }
     }
@@ -190,9 +234,11 @@ pub struct ActionItem {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "operation", content = "input", deny_unknown_fields)]
 pub enum ApiRequest {
+    DeleteGroupMembership(edge::group_membership::DeleteGroupMembership),
     DeleteAccountAssignment(edge::sso_assignment::DeleteAccountAssignment),
     BatchDisassociateUserStack(edge::appstream_association::BatchDisassociateUserStack),
     DisassociatePersonasFromEntities(edge::kendra_persona::DisassociatePersonasFromEntities),
+    DisassociateEntitiesFromExperience(edge::kendra_experience_entity::DisassociateEntitiesFromExperience),
     DeletePrincipalMapping(edge::kendra_group_mapping::DeletePrincipalMapping),
 }
 
@@ -200,12 +246,16 @@ impl ApiRequest {
     /// The AWS operation name.
     pub fn operation(&self) -> &'static str {
         match self {
+            ApiRequest::DeleteGroupMembership(_) => edge::group_membership::DeleteGroupMembership::OPERATION,
             ApiRequest::DeleteAccountAssignment(_) => edge::sso_assignment::DeleteAccountAssignment::OPERATION,
             ApiRequest::BatchDisassociateUserStack(_) => {
                 edge::appstream_association::BatchDisassociateUserStack::OPERATION
             }
             ApiRequest::DisassociatePersonasFromEntities(_) => {
                 edge::kendra_persona::DisassociatePersonasFromEntities::OPERATION
+            }
+            ApiRequest::DisassociateEntitiesFromExperience(_) => {
+                edge::kendra_experience_entity::DisassociateEntitiesFromExperience::OPERATION
             }
             ApiRequest::DeletePrincipalMapping(_) => edge::kendra_group_mapping::DeletePrincipalMapping::OPERATION,
         }
@@ -214,9 +264,11 @@ impl ApiRequest {
     /// The phase whose edge sends this request.
     pub fn phase(&self) -> Phase {
         match self {
+            ApiRequest::DeleteGroupMembership(_) => Phase::GroupMemberships,
             ApiRequest::DeleteAccountAssignment(_) => Phase::SsoAssignments,
             ApiRequest::BatchDisassociateUserStack(_) => Phase::AppstreamAssociations,
             ApiRequest::DisassociatePersonasFromEntities(_) => Phase::KendraPersonas,
+            ApiRequest::DisassociateEntitiesFromExperience(_) => Phase::KendraExperienceEntities,
             ApiRequest::DeletePrincipalMapping(_) => Phase::KendraGroupMappings,
         }
     }
@@ -240,6 +292,18 @@ impl From<edge::kendra_persona::DisassociatePersonasFromEntities> for ApiRequest
     }
 }
 
+impl From<edge::group_membership::DeleteGroupMembership> for ApiRequest {
+    fn from(r: edge::group_membership::DeleteGroupMembership) -> Self {
+        ApiRequest::DeleteGroupMembership(r)
+    }
+}
+
+impl From<edge::kendra_experience_entity::DisassociateEntitiesFromExperience> for ApiRequest {
+    fn from(r: edge::kendra_experience_entity::DisassociateEntitiesFromExperience) -> Self {
+        ApiRequest::DisassociateEntitiesFromExperience(r)
+    }
+}
+
 impl From<edge::kendra_group_mapping::DeletePrincipalMapping> for ApiRequest {
     fn from(r: edge::kendra_group_mapping::DeletePrincipalMapping) -> Self {
         ApiRequest::DeletePrincipalMapping(r)
@@ -254,7 +318,11 @@ pub struct Summary {
     pub sso: usize,
     pub appstream: usize,
     pub kendra: usize,
+    /// Group memberships removed.
+    pub memberships: usize,
     pub skipped: usize,
+    /// Distinct (user, grant) pairs that remain through groups.
+    pub remain_through_groups: usize,
     pub protected: usize,
     pub not_found: usize,
 }
@@ -269,9 +337,12 @@ impl Plan {
                     Service::Sso => s.sso += 1,
                     Service::Appstream => s.appstream += 1,
                     Service::Kendra => s.kendra += 1,
+                    Service::IdentityStore => s.memberships += 1,
                 }
             }
             s.skipped += p.skipped.len();
+            let through: std::collections::BTreeSet<&Grant> = p.remains.iter().map(|r| &r.grant).collect();
+            s.remain_through_groups += through.len();
             s.protected += p.skipped.iter().filter(|k| matches!(k.why, SkipReason::Protected { .. })).count();
             if p.resolution == Resolution::NotFound {
                 s.not_found += 1;
@@ -282,6 +353,31 @@ impl Plan {
 
     pub fn is_empty(&self) -> bool {
         self.actions.is_empty()
+    }
+
+    /// Access that stays after this plan although the policy does not keep it on purpose (see
+    /// [`SkipReason::deliberate`]): skipped grants and access through groups, in plan order. A
+    /// grant skipped as a duplicate is removed under another leaver, so it is not listed.
+    pub fn incomplete(&self) -> Vec<Incomplete<'_>> {
+        let mut out = Vec::new();
+        for p in &self.principals {
+            for k in &p.skipped {
+                if !k.why.deliberate() && !matches!(k.why, SkipReason::Duplicate { .. }) {
+                    out.push(Incomplete { principal: &p.principal, grant: &k.grant, group_id: None, why: &k.why });
+                }
+            }
+            for r in &p.remains {
+                if !r.membership.deliberate() {
+                    out.push(Incomplete {
+                        principal: &p.principal,
+                        grant: &r.grant,
+                        group_id: Some(&r.group_id),
+                        why: &r.membership,
+                    });
+                }
+            }
+        }
+        out
     }
 
     /// Number of grants the plan removes (what `guardrails.max_removals` limits).

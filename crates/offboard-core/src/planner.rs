@@ -12,10 +12,10 @@
 use crate::edge::{self, Phase, RequestContext};
 use crate::grant::{Grant, Service};
 use crate::ids::ORDERING_ID_MAX;
-use crate::plan::{Action, ActionItem, PLAN_FORMAT_VERSION, Plan, PrincipalPlan, SkipReason, Skipped};
+use crate::plan::{Action, ActionItem, PLAN_FORMAT_VERSION, Plan, PrincipalPlan, Remaining, SkipReason, Skipped};
 use crate::policy::{Leaver, Policy};
 use crate::principal::{PrincipalKind, PrincipalRef, Selector};
-use crate::state::{ObservedPrincipal, ObservedState, Resolution};
+use crate::state::{ObservedGroup, ObservedPrincipal, ObservedState, Resolution};
 use std::collections::{BTreeMap, BTreeSet};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -39,7 +39,7 @@ pub fn plan(policy: &Policy, state: &ObservedState, inputs: &PlanInputs) -> Plan
     for o in &state.principals {
         observed.entry(&o.principal).or_insert(o);
     }
-    let rules = Rules::new(policy, now, ordering_id);
+    let rules = Rules::new(policy, now, ordering_id, &state.groups);
 
     // Each grant is removed once, for the first leaver that plans it. Borrowed, not cloned:
     // at 100,000 grants, copying strings is most of the planner's time.
@@ -50,26 +50,21 @@ pub fn plan(policy: &Policy, state: &ObservedState, inputs: &PlanInputs) -> Plan
         principals.push(plan_principal(&rules, o, leaver, &mut planned));
     }
 
+    // What reaches each user through the groups it stays a member of, once every removal is
+    // known (a group leaver later in the policy may remove some of a group's access).
+    for p in &mut principals {
+        p.remains = remains(p, &state.groups, &planned);
+    }
+
     let instance_arn = policy.config.sso.as_ref().map(|s| s.instance_arn.as_str()).unwrap_or_default();
+    let identity_store_id = state.location.identity_store_id.as_deref().unwrap_or_default();
     let items = planned.into_iter().map(|(grant, leaver)| ActionItem {
         principal: leaver.principal.clone(),
         reason: leaver.reason.clone(),
         grant: grant.clone(),
     });
-    let actions = build_actions(items, &RequestContext { instance_arn, ordering_id });
-
-    let mentioned: BTreeSet<&str> = principals
-        .iter()
-        .flat_map(|p| p.before.iter())
-        .filter_map(|g| edge::Edge::of(g))
-        .flat_map(|g: &edge::SsoAssignment| [g.account_id.as_str(), g.permission_set_arn.as_str()])
-        .collect();
-    let labels = state
-        .labels
-        .iter()
-        .filter(|(k, _)| mentioned.contains(k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let actions = build_actions(items, &RequestContext { instance_arn, ordering_id, identity_store_id });
+    let labels = labels(state, &principals);
 
     Plan {
         format_version: PLAN_FORMAT_VERSION,
@@ -87,6 +82,53 @@ pub fn plan(policy: &Policy, state: &ObservedState, inputs: &PlanInputs) -> Plan
     }
 }
 
+/// The labels a plan carries: names of the accounts, permission sets and groups it mentions.
+fn labels(state: &ObservedState, principals: &[PrincipalPlan]) -> crate::grant::Labels {
+    let grants = principals.iter().flat_map(|p| p.before.iter().chain(p.remains.iter().map(|r| &r.grant)));
+    let mut mentioned: BTreeSet<&str> = BTreeSet::new();
+    for g in grants {
+        if let Some(a) = edge::Edge::of(g) {
+            let a: &edge::SsoAssignment = a;
+            mentioned.extend([a.account_id.as_str(), a.permission_set_arn.as_str()]);
+        }
+        mentioned.extend(g.group_id());
+    }
+    mentioned.extend(principals.iter().flat_map(|p| p.remains.iter().map(|r| r.group_id.as_str())));
+    let mut labels: crate::grant::Labels = state
+        .labels
+        .iter()
+        .filter(|(k, _)| mentioned.contains(k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    for (id, group) in &state.groups {
+        if let (true, Some(name)) = (mentioned.contains(id.as_str()), &group.name) {
+            labels.insert(id.clone(), name.clone());
+        }
+    }
+    labels
+}
+
+/// What reaches user `p` through the groups it stays a member of: every grant of such a group
+/// that this plan does not remove, with the reason the membership stays. A membership skipped
+/// as a duplicate is removed for the other declaration, so nothing remains through it.
+fn remains(
+    p: &PrincipalPlan,
+    groups: &BTreeMap<String, ObservedGroup>,
+    planned: &BTreeMap<&Grant, &Leaver>,
+) -> Vec<Remaining> {
+    let mut out = Vec::new();
+    for k in &p.skipped {
+        let (Some(group_id), false) = (k.grant.group_id(), matches!(k.why, SkipReason::Duplicate { .. })) else {
+            continue;
+        };
+        let Some(group) = groups.get(group_id) else { continue };
+        for g in group.grants.iter().filter(|g| !planned.contains_key(g)) {
+            out.push(Remaining { grant: g.clone(), group_id: group_id.to_owned(), membership: k.why.clone() });
+        }
+    }
+    out
+}
+
 /// What the policy says about every grant, computed once per plan rather than once per grant.
 struct Rules<'a> {
     policy: &'a Policy,
@@ -94,11 +136,25 @@ struct Rules<'a> {
     today: time::Date,
     /// The plan's Kendra `OrderingId`.
     ordering_id: i64,
+    /// Display names of the groups memberships join, for the group rules.
+    groups: &'a BTreeMap<String, ObservedGroup>,
 }
 
 impl<'a> Rules<'a> {
-    fn new(policy: &'a Policy, now: OffsetDateTime, ordering_id: i64) -> Self {
-        Self { policy, configured: policy.config.configured_services(), today: now.date(), ordering_id }
+    fn new(
+        policy: &'a Policy,
+        now: OffsetDateTime,
+        ordering_id: i64,
+        groups: &'a BTreeMap<String, ObservedGroup>,
+    ) -> Self {
+        Self { policy, configured: policy.config.configured_services(), today: now.date(), ordering_id, groups }
+    }
+
+    /// Whether `list` names group `id`: by id, or by the display name the Identity Store gives
+    /// it now (case-insensitively, as for protected principals: erring towards keeping).
+    fn names_group(&self, list: &[String], id: &str) -> Option<String> {
+        let name = self.groups.get(id).and_then(|g| g.name.as_deref());
+        std::iter::once(id).chain(name).find(|n| list.iter().any(|l| l.eq_ignore_ascii_case(n))).map(|n| n.to_owned())
     }
 }
 
@@ -147,6 +203,7 @@ fn plan_principal<'a>(
         before,
         remove,
         skipped,
+        remains: Vec::new(),
     }
 }
 
@@ -190,11 +247,18 @@ fn decide(
     {
         return Some(SkipReason::Protected { what: format!("account {account}") });
     }
+    let group = grant.group_id();
+    if let Some(name) = group.and_then(|id| rules.names_group(&rules.policy.config.guardrails.protected_groups, id)) {
+        return Some(SkipReason::Protected { what: format!("group {name}") });
+    }
     let service = grant.service();
+    if service == Service::IdentityStore && !rules.configured.contains(&service) {
+        return Some(SkipReason::NotManaged);
+    }
     if !leaver.scope.contains(&service) || !rules.configured.contains(&service) {
         return Some(SkipReason::OutOfScope);
     }
-    if grant.kept(&leaver.keep) {
+    if grant.kept(&leaver.keep) || group.is_some_and(|id| rules.names_group(&leaver.keep.groups, id).is_some()) {
         return Some(SkipReason::Kept);
     }
     if let Some(effective) = leaver.effective

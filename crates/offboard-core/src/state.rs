@@ -6,7 +6,7 @@
 use crate::grant::{Grant, Labels};
 use crate::principal::PrincipalRef;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// How a declared principal resolved in the Identity Store.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,11 +65,25 @@ pub struct ObservedPrincipal {
     pub latest_ordering_ids: Vec<(Grant, i64)>,
 }
 
+/// A group that user leavers are members of, read once however many leavers share it: its
+/// display name (group rules match it) and its own access, which reaches every member.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObservedGroup {
+    /// `None` when the Identity Store no longer knows the group.
+    pub name: Option<String>,
+    /// The group's grants in the configured services: Identity Center assignments, Kendra
+    /// personas and experience access (the edges a group can hold).
+    pub grants: BTreeSet<Grant>,
+}
+
 /// Everything observed. Order does not matter to the planner (it sorts), but the digest is
 /// computed over a canonical form so equal states give equal digests.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ObservedState {
     pub principals: Vec<ObservedPrincipal>,
+    /// The groups of the user leavers' memberships, by group id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub groups: BTreeMap<String, ObservedGroup>,
     /// Where it was read. Not part of the state digest (the plan records it apart).
     #[serde(default)]
     pub location: crate::plan::Location,
@@ -88,6 +102,6 @@ impl ObservedState {
     pub fn digest(&self) -> String {
         let mut principals: Vec<&ObservedPrincipal> = self.principals.iter().collect();
         principals.sort_by(|a, b| a.principal.cmp(&b.principal));
-        crate::digest::sha256_json(&principals)
+        crate::digest::sha256_json(&(principals, &self.groups))
     }
 }

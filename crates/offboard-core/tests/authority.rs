@@ -70,6 +70,7 @@ fn inject(plan: &mut Plan, principal: PrincipalRef, principal_id: &str, account:
             before: vec![grant.clone()],
             remove: vec![grant],
             skipped: Vec::new(),
+            remains: Vec::new(),
         }),
     }
 }
@@ -78,14 +79,14 @@ fn inject(plan: &mut Plan, principal: PrincipalRef, principal_id: &str, account:
 fn an_honest_plan_is_authorized() {
     let (p, plan, resolved) = honest();
     assert!(plan.removal_count() >= 2, "{plan:?}");
-    assert_eq!(authorize(&plan, &p, now(), &resolved), Ok(()));
+    assert_eq!(authorize(&plan, &p, now(), &resolved, &Default::default()), Ok(()));
 }
 
 #[test]
 fn a_removal_for_someone_who_is_not_a_leaver_is_refused() {
     let (p, mut plan, resolved) = honest();
     inject(&mut plan, bob(), &id(2), "222222222222");
-    let r = rules(authorize(&plan, &p, now(), &resolved));
+    let r = rules(authorize(&plan, &p, now(), &resolved, &Default::default()));
     assert!(
         r.iter().any(|m| m.contains("sso-99") && m.contains("user bob@example.com is not a declared leaver")),
         "{r:?}"
@@ -102,12 +103,12 @@ fn a_protected_user_or_account_is_refused_even_when_declared() {
         Resolution::Found { id: id(3), name: Some("breakglass@example.com".into()), email: None },
     );
     inject(&mut plan, breakglass, &id(3), "222222222222");
-    let r = rules(authorize(&plan, &p, now(), &resolved));
+    let r = rules(authorize(&plan, &p, now(), &resolved, &Default::default()));
     assert!(r.iter().any(|m| m.contains("protects it (user breakglass@example.com)")), "{r:?}");
 
     let (p, mut plan, resolved) = honest();
     inject(&mut plan, alice(), &id(1), "111111111111");
-    let r = rules(authorize(&plan, &p, now(), &resolved));
+    let r = rules(authorize(&plan, &p, now(), &resolved, &Default::default()));
     assert!(r.iter().any(|m| m.contains("protects it (account 111111111111)")), "{r:?}");
 }
 
@@ -129,7 +130,7 @@ fn a_protected_group_is_refused_even_when_declared_by_id() {
     let pp = plan.principals.iter_mut().find(|x| x.principal == admins).unwrap();
     pp.before = vec![grant.clone()];
     pp.remove = vec![grant];
-    let r = rules(authorize(&plan, &p, now(), &resolved));
+    let r = rules(authorize(&plan, &p, now(), &resolved, &Default::default()));
     assert!(r.iter().any(|m| m.contains("protects it (group Admins)")), "{r:?}");
 }
 
@@ -137,12 +138,12 @@ fn a_protected_group_is_refused_even_when_declared_by_id() {
 fn kept_and_not_yet_effective_grants_are_refused() {
     let (mut p, plan, resolved) = honest();
     p.leavers[0].keep.sso_accounts.push("222222222222".into());
-    let r = rules(authorize(&plan, &p, now(), &resolved));
+    let r = rules(authorize(&plan, &p, now(), &resolved, &Default::default()));
     assert!(r.iter().any(|m| m.contains("`keep` keeps it")), "{r:?}");
 
     let (mut p, plan, resolved) = honest();
     p.leavers[0].effective = Some(time::macros::date!(2030 - 01 - 01));
-    let r = rules(authorize(&plan, &p, now(), &resolved));
+    let r = rules(authorize(&plan, &p, now(), &resolved, &Default::default()));
     assert!(r.iter().any(|m| m.contains("not effective until 2030-01-01")), "{r:?}");
 }
 
@@ -150,10 +151,10 @@ fn kept_and_not_yet_effective_grants_are_refused() {
 fn a_principal_id_that_is_not_the_identity_stores_now_is_refused() {
     let (p, plan, mut resolved) = honest();
     resolved.insert(alice(), Resolution::Found { id: id(7), name: Some("alice@example.com".into()), email: None });
-    let r = rules(authorize(&plan, &p, now(), &resolved));
+    let r = rules(authorize(&plan, &p, now(), &resolved, &Default::default()));
     assert!(r.iter().any(|m| m.contains("does not belong to this principal")), "{r:?}");
     resolved.insert(alice(), Resolution::NotFound);
-    let r = rules(authorize(&plan, &p, now(), &resolved));
+    let r = rules(authorize(&plan, &p, now(), &resolved, &Default::default()));
     assert!(r.iter().any(|m| m.contains("the Identity Store has no user alice@example.com now")), "{r:?}");
 }
 
@@ -163,12 +164,12 @@ fn another_instance_a_foreign_ordering_id_and_a_future_plan_are_refused() {
     if let ApiRequest::DeleteAccountAssignment(r) = &mut plan.actions[0].request {
         r.instance_arn = "arn:aws:sso:::instance/ssoins-ffffffffffffffff".into();
     }
-    let r = rules(authorize(&plan, &p, now(), &resolved));
+    let r = rules(authorize(&plan, &p, now(), &resolved, &Default::default()));
     assert!(r.iter().any(|m| m.contains("not the configured sso.instance_arn")), "{r:?}");
 
     let (p, mut plan, resolved) = honest();
     plan.ordering_id = offboard_core::ids::ORDERING_ID_MAX;
-    let r = rules(authorize(&plan, &p, now(), &resolved));
+    let r = rules(authorize(&plan, &p, now(), &resolved, &Default::default()));
     assert!(r.iter().any(|m| m.contains("refused: plan: ordering_id") && m.contains("not the plan's own")), "{r:?}");
 
     // A mapping request whose OrderingId is not the plan's.
@@ -177,16 +178,16 @@ fn another_instance_a_foreign_ordering_id_and_a_future_plan_are_refused() {
     let mut plan = offboard_core::plan(&p, &s, &inputs());
     let resolved =
         BTreeMap::from([(group(), Resolution::Found { id: id(4), name: Some("Interns".into()), email: None })]);
-    assert_eq!(authorize(&plan, &p, now(), &resolved), Ok(()));
+    assert_eq!(authorize(&plan, &p, now(), &resolved, &Default::default()), Ok(()));
     if let ApiRequest::DeletePrincipalMapping(r) = &mut plan.actions[0].request {
         r.ordering_id -= 1;
     }
-    let r = rules(authorize(&plan, &p, now(), &resolved));
+    let r = rules(authorize(&plan, &p, now(), &resolved, &Default::default()));
     assert!(r.iter().any(|m| m.contains("OrderingId") && m.contains("is not the plan's own")), "{r:?}");
 
     let (p, mut plan, resolved) = honest();
     plan.created_at = "2027-01-01T00:00:00Z".into();
-    let r = rules(authorize(&plan, &p, now(), &resolved));
+    let r = rules(authorize(&plan, &p, now(), &resolved, &Default::default()));
     assert!(r.iter().any(|m| m.contains("is in the future")), "{r:?}");
 }
 
@@ -195,16 +196,16 @@ fn actions_must_be_exactly_those_built_from_principals_remove() {
     // An action dropped from `principals[].remove`...
     let (p, mut plan, resolved) = honest();
     let dropped = plan.principals[0].remove.remove(0);
-    let r = rules(authorize(&plan, &p, now(), &resolved));
+    let r = rules(authorize(&plan, &p, now(), &resolved, &Default::default()));
     assert!(r.iter().any(|m| m.contains("not the one `offboard plan` builds")), "{r:?}");
     // ...or a removal with no action, or a removal that was never observed.
     let (p, mut plan, resolved) = honest();
     plan.actions.remove(0);
-    let r = rules(authorize(&plan, &p, now(), &resolved));
+    let r = rules(authorize(&plan, &p, now(), &resolved, &Default::default()));
     assert!(r.iter().any(|m| m.contains("no action removes it")), "{r:?}");
     let (p, mut plan, resolved) = honest();
     plan.principals[0].before.retain(|g| g != &dropped);
-    let r = rules(authorize(&plan, &p, now(), &resolved));
+    let r = rules(authorize(&plan, &p, now(), &resolved, &Default::default()));
     assert!(r.iter().any(|m| m.contains("in `remove` but not in `before`")), "{r:?}");
 }
 
@@ -212,6 +213,6 @@ fn actions_must_be_exactly_those_built_from_principals_remove() {
 fn a_grant_outside_the_configured_places_is_refused() {
     let (mut p, plan, resolved) = honest();
     p.config.kendra.as_mut().unwrap().indexes[0].experiences.clear();
-    let r = rules(authorize(&plan, &p, now(), &resolved));
+    let r = rules(authorize(&plan, &p, now(), &resolved, &Default::default()));
     assert!(r.iter().any(|m| m.contains("experience exp-support is not in the experiences")), "{r:?}");
 }

@@ -68,6 +68,11 @@ fn documented_example_shows_every_grant_kind_and_operation() {
         "\"appstream_association\"",
         "\"kendra_persona\"",
         "\"kendra_group_mapping\"",
+        "\"group_membership\"",
+        "\"kendra_experience_entity\"",
+        "\"DeleteGroupMembership\"",
+        "\"DisassociateEntitiesFromExperience\"",
+        "\"remains\"",
         "\"DeleteAccountAssignment\"",
         "\"BatchDisassociateUserStack\"",
         "\"DisassociatePersonasFromEntities\"",
@@ -81,8 +86,8 @@ fn documented_example_shows_every_grant_kind_and_operation() {
 
 #[test]
 fn other_format_versions_are_refused_as_documented() {
-    let example = documented_example().replacen("\"format_version\": 2,", "\"format_version\": 1,", 1);
-    assert_eq!(Plan::from_json(&example), Err(PlanFileError::Version { found: 1 }));
+    let example = documented_example().replacen("\"format_version\": 3,", "\"format_version\": 2,", 1);
+    assert_eq!(Plan::from_json(&example), Err(PlanFileError::Version { found: 2 }));
     let unknown_field = documented_example().replacen("{\n", "{\n  \"extra\": true,\n", 1);
     assert!(matches!(Plan::from_json(&unknown_field), Err(PlanFileError::Syntax { .. })));
 }

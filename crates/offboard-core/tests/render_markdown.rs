@@ -70,7 +70,7 @@ fn assert_table_well_formed(out: &str) {
     let rows = table_rows(out);
     assert!(rows.len() >= 3, "header, separator and totals at least:\n{out}");
     for row in &rows {
-        assert_eq!(cells(row), 7, "every row has the 7 columns: {row}");
+        assert_eq!(cells(row), 9, "every row has the 9 columns: {row}");
     }
 }
 
@@ -125,9 +125,9 @@ fn huge_plan_falls_back_to_a_truncated_table_within_the_default_limit() {
     let shown = table_rows(&out).len() - 4; // header, separator, "… and N more", totals
     let more = format!("| … and {} more principals", 2_000 - shown);
     assert!(out.contains(&more), "expected {more:?}");
-    assert!(
-        out.contains("| **total: 2000 principals** | | **3600** | **1800** | **1800** | **0** | **200 not found** |")
-    );
+    assert!(out.contains(
+        "| **total: 2000 principals** | | **0** | **3600** | **1800** | **1800** | **0** | **0** | **200 not found** |"
+    ));
 }
 
 #[test]
@@ -196,5 +196,5 @@ fn guardrail_warning_is_an_alert() {
     let mut plan = small_plan();
     plan.max_removals = 3;
     let out = md_default(&plan);
-    assert!(out.contains("> [!WARNING]\n> This plan removes 9 grants, more than guardrails.max_removals (3)"));
+    assert!(out.contains("> [!WARNING]\n> This plan removes 11 grants, more than guardrails.max_removals (3)"));
 }

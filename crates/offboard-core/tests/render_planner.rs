@@ -40,7 +40,10 @@ fn planner_output_renders_without_warnings_in_every_format() {
     let plan = planned();
     assert_eq!(plan.removal_count(), 4, "sso 222, stack, persona, mapping");
     let line = summary_line(&plan.summary());
-    assert_eq!(line, "Plan: 4 to remove (sso 1, appstream 1, kendra 2), 5 skipped, 1 not found.");
+    assert_eq!(
+        line,
+        "Plan: 4 to remove (groups 0, sso 1, appstream 1, kendra 2), 5 skipped, 0 remain through groups, 1 not found."
+    );
 
     let text = render::render(&plan, Format::Text, &RenderOptions::default());
     assert!(!text.contains("Warning"), "{text}");

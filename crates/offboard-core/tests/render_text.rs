@@ -51,26 +51,46 @@ fn summary_line_wording() {
     let mut s = Summary {
         principals: 2,
         to_remove: 7,
+        memberships: 0,
         sso: 4,
         appstream: 2,
         kendra: 1,
         skipped: 1,
+        remain_through_groups: 0,
         protected: 1,
         not_found: 0,
     };
-    assert_eq!(summary_line(&s), "Plan: 7 to remove (sso 4, appstream 2, kendra 1), 1 skipped.");
+    assert_eq!(
+        summary_line(&s),
+        "Plan: 7 to remove (groups 0, sso 4, appstream 2, kendra 1), 1 skipped, 0 remain through groups."
+    );
     s.not_found = 2;
-    assert_eq!(summary_line(&s), "Plan: 7 to remove (sso 4, appstream 2, kendra 1), 1 skipped, 2 not found.");
+    s.remain_through_groups = 5;
+    s.memberships = 1;
+    assert_eq!(
+        summary_line(&s),
+        "Plan: 7 to remove (groups 1, sso 4, appstream 2, kendra 1), 1 skipped, 5 remain through groups, 2 not found."
+    );
     let none = Summary::default();
     assert_eq!(summary_line(&none), "No changes. No leaver has access left to remove.");
     let converged = Summary { skipped: 3, not_found: 1, ..Summary::default() };
     assert_eq!(summary_line(&converged), "No changes. No leaver has access left to remove. 3 skipped, 1 not found.");
+    let through_groups = Summary { remain_through_groups: 2, ..converged };
+    assert_eq!(
+        summary_line(&through_groups),
+        "No changes. No leaver has access left to remove. 3 skipped, 2 remain through groups, 1 not found."
+    );
 }
 
 #[test]
 fn small_plan_summary_counts_every_service() {
     let out = text(&small_plan(), false);
-    assert!(out.ends_with("Plan: 9 to remove (sso 5, appstream 2, kendra 2), 3 skipped, 1 not found.\n"), "{out}");
+    assert!(
+        out.ends_with(
+            "Plan: 11 to remove (groups 1, sso 5, appstream 2, kendra 3), 4 skipped, 2 remain through groups, 1 not found.\n"
+        ),
+        "{out}"
+    );
 }
 
 #[test]
@@ -91,9 +111,9 @@ fn over_the_removal_guardrail_warns() {
     plan.max_removals = 3;
     let out = text(&plan, false);
     assert!(out.contains(
-        "Warning: This plan removes 9 grants, more than guardrails.max_removals (3): apply refuses it without --allow-large."
+        "Warning: This plan removes 11 grants, more than guardrails.max_removals (3): apply refuses it without --allow-large."
     ));
-    assert!(!text(&small_plan(), false).contains("Warning:"));
+    assert!(!text(&small_plan(), false).contains("guardrails.max_removals"));
 }
 
 #[test]

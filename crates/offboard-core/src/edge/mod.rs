@@ -8,9 +8,11 @@
 //!
 //! | edge | grant | request | phase |
 //! |---|---|---|---|
+//! | [`group_membership`] | [`GroupMembership`] | `DeleteGroupMembership` | [`Phase::GroupMemberships`] |
 //! | [`sso_assignment`] | [`SsoAssignment`] | `DeleteAccountAssignment` | [`Phase::SsoAssignments`] |
 //! | [`appstream_association`] | [`AppstreamAssociation`] | `BatchDisassociateUserStack` | [`Phase::AppstreamAssociations`] |
 //! | [`kendra_persona`] | [`KendraPersona`] | `DisassociatePersonasFromEntities` | [`Phase::KendraPersonas`] |
+//! | [`kendra_experience_entity`] | [`KendraExperienceEntity`] | `DisassociateEntitiesFromExperience` | [`Phase::KendraExperienceEntities`] |
 //! | [`kendra_group_mapping`] | [`KendraGroupMapping`] | `DeletePrincipalMapping` | [`Phase::KendraGroupMappings`] |
 //!
 //! Adding an edge: a module here implementing [`Edge`], a variant in `Grant`, `ApiRequest` and
@@ -19,11 +21,15 @@
 //! every other place that must learn about the new edge. `docs/architecture.md` walks through it.
 
 pub mod appstream_association;
+pub mod group_membership;
+pub mod kendra_experience_entity;
 pub mod kendra_group_mapping;
 pub mod kendra_persona;
 pub mod sso_assignment;
 
 pub use appstream_association::AppstreamAssociation;
+pub use group_membership::GroupMembership;
+pub use kendra_experience_entity::KendraExperienceEntity;
 pub use kendra_group_mapping::KendraGroupMapping;
 pub use kendra_persona::{KendraPersona, Persona};
 pub use sso_assignment::SsoAssignment;
@@ -51,6 +57,12 @@ pub trait Edge: Sized {
 
     /// The AWS account the grant lives in, where the edge names one (guardrails and `keep`).
     fn account_id(&self) -> Option<&str> {
+        None
+    }
+
+    /// The Identity Store group the grant is a membership of, where it is one: the planner
+    /// applies `guardrails.protected_groups` and `keep.groups` to it by id and display name.
+    fn group_id(&self) -> Option<&str> {
         None
     }
 
@@ -87,16 +99,26 @@ pub struct RequestContext<'a> {
     pub instance_arn: &'a str,
     /// The Kendra `OrderingId` of every `DeletePrincipalMapping`.
     pub ordering_id: i64,
+    /// The identity store of every `DeleteGroupMembership`: the one the plan read.
+    pub identity_store_id: &'a str,
 }
 
 /// Execution phases, in the order `apply` runs them: the most powerful access goes first.
 /// One phase per edge.
+///
+/// Group memberships come first: one removal cuts every grant that reached the user through
+/// that group. A Kendra persona goes before the entity's access to the experience: removing the
+/// persona first leaves each call's precondition true (the entity is still listed when its
+/// persona is removed), and a failure between the two leaves the entity with plain access and
+/// no OWNER persona, never the other way round.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
+    GroupMemberships,
     SsoAssignments,
     AppstreamAssociations,
     KendraPersonas,
+    KendraExperienceEntities,
     KendraGroupMappings,
 }
 
@@ -107,6 +129,10 @@ pub enum Phase {
 macro_rules! for_phase {
     ($phase:expr, $E:ident => $body:expr) => {
         match $phase {
+            $crate::edge::Phase::GroupMemberships => {
+                type $E = $crate::edge::GroupMembership;
+                $body
+            }
             $crate::edge::Phase::SsoAssignments => {
                 type $E = $crate::edge::SsoAssignment;
                 $body
@@ -117,6 +143,10 @@ macro_rules! for_phase {
             }
             $crate::edge::Phase::KendraPersonas => {
                 type $E = $crate::edge::KendraPersona;
+                $body
+            }
+            $crate::edge::Phase::KendraExperienceEntities => {
+                type $E = $crate::edge::KendraExperienceEntity;
                 $body
             }
             $crate::edge::Phase::KendraGroupMappings => {
@@ -133,17 +163,25 @@ macro_rules! for_phase {
 macro_rules! for_grant {
     ($grant:expr, $g:ident => $body:expr) => {
         match $grant {
+            $crate::grant::Grant::GroupMembership($g) => $body,
             $crate::grant::Grant::SsoAssignment($g) => $body,
             $crate::grant::Grant::AppstreamAssociation($g) => $body,
             $crate::grant::Grant::KendraPersona($g) => $body,
+            $crate::grant::Grant::KendraExperienceEntity($g) => $body,
             $crate::grant::Grant::KendraGroupMapping($g) => $body,
         }
     };
 }
 
 impl Phase {
-    pub const ALL: [Phase; 4] =
-        [Phase::SsoAssignments, Phase::AppstreamAssociations, Phase::KendraPersonas, Phase::KendraGroupMappings];
+    pub const ALL: [Phase; 6] = [
+        Phase::GroupMemberships,
+        Phase::SsoAssignments,
+        Phase::AppstreamAssociations,
+        Phase::KendraPersonas,
+        Phase::KendraExperienceEntities,
+        Phase::KendraGroupMappings,
+    ];
 
     pub fn of(grant: &Grant) -> Phase {
         fn phase<E: Edge>(_: &E) -> Phase {
@@ -160,9 +198,11 @@ impl Phase {
     /// The prefix of action ids in this phase: `sso-3`, `kendra-persona-1`.
     pub fn slug(self) -> &'static str {
         match self {
+            Phase::GroupMemberships => "membership",
             Phase::SsoAssignments => "sso",
             Phase::AppstreamAssociations => "appstream",
             Phase::KendraPersonas => "kendra-persona",
+            Phase::KendraExperienceEntities => "kendra-entity",
             Phase::KendraGroupMappings => "kendra-mapping",
         }
     }
@@ -216,9 +256,11 @@ pub fn check_action(a: &Action) -> Result<(), RequestMismatch> {
         E::check(request, &items)
     }
     match &a.request {
+        ApiRequest::DeleteGroupMembership(r) => check::<GroupMembership>(r, a),
         ApiRequest::DeleteAccountAssignment(r) => check::<SsoAssignment>(r, a),
         ApiRequest::BatchDisassociateUserStack(r) => check::<AppstreamAssociation>(r, a),
         ApiRequest::DisassociatePersonasFromEntities(r) => check::<KendraPersona>(r, a),
+        ApiRequest::DisassociateEntitiesFromExperience(r) => check::<KendraExperienceEntity>(r, a),
         ApiRequest::DeletePrincipalMapping(r) => check::<KendraGroupMapping>(r, a),
     }
     .map_err(RequestMismatch::from)
@@ -305,7 +347,11 @@ mod tests {
             reason: "r".into(),
             grant: Grant::SsoAssignment(grant.clone()),
         };
-        let ctx = RequestContext { instance_arn: "arn:aws:sso:::instance/ssoins-1234567890abcdef", ordering_id: 1 };
+        let ctx = RequestContext {
+            instance_arn: "arn:aws:sso:::instance/ssoins-1234567890abcdef",
+            ordering_id: 1,
+            identity_store_id: "d-1234567890",
+        };
         let mut actions = phase_actions(Phase::SsoAssignments, vec![item.clone()], &ctx);
         assert_eq!(actions.len(), 1);
         assert_eq!(actions[0].id, "sso-1");

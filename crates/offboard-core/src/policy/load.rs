@@ -7,8 +7,8 @@
 
 use super::raw::{self, Fields, Node, Reader, Value};
 use super::{
-    AppstreamConfig, Config, DEFAULT_MAX_REMOVALS, Guardrails, Keep, KendraConfig, KendraIndexConfig, Leaver, Origin,
-    Policy, PolicyError, PolicyErrors, SsoConfig, StackSelection,
+    AppstreamConfig, Config, DEFAULT_MAX_REMOVALS, Guardrails, IdentityStoreConfig, Keep, KendraConfig,
+    KendraIndexConfig, Leaver, Origin, Policy, PolicyError, PolicyErrors, SsoConfig, StackSelection,
 };
 use crate::grant::Service;
 use crate::ids::IdKind;
@@ -121,7 +121,12 @@ fn config_document(r: &mut Reader<'_>, root: &Node, env: &mut Env) -> Option<Con
         r.error(root, "the config file is empty; expected `version: 1` and at least one of sso, appstream, kendra");
         return None;
     }
-    let top = r.fields(root, "offboard.yaml", &["version", "sso", "appstream", "kendra", "guardrails"], &no_hint)?;
+    let top = r.fields(
+        root,
+        "offboard.yaml",
+        &["version", "sso", "appstream", "kendra", "identity_store", "guardrails"],
+        &no_hint,
+    )?;
     if !version(r, &top) {
         return None;
     }
@@ -138,6 +143,18 @@ fn config_document(r: &mut Reader<'_>, root: &Node, env: &mut Env) -> Option<Con
         );
     }
     let errors_before = r.errors.len();
+    let identity_store = top.get("identity_store").and_then(|n| identity_store_config(r, n));
+    if let (Some(i), Some(n)) = (&identity_store, top.get("identity_store")) {
+        if !top.has("sso") {
+            r.error(
+                n,
+                "identity_store: needs an `sso:` section: the identity store is the one of the Identity Center \
+                 instance named there",
+            );
+        } else if i.manage_memberships {
+            env.configured.insert(Service::IdentityStore);
+        }
+    }
     let sso = top.get("sso").and_then(|n| sso_config(r, n));
     let appstream = top.get("appstream").and_then(|n| appstream_config(r, n));
     let kendra = top.get("kendra").and_then(|n| kendra_config(r, n));
@@ -148,7 +165,36 @@ fn config_document(r: &mut Reader<'_>, root: &Node, env: &mut Env) -> Option<Con
     if r.errors.len() > errors_before {
         return None;
     }
-    Some(Config { sso, appstream, kendra, guardrails: guardrails? })
+    Some(Config { sso, appstream, kendra, identity_store, guardrails: guardrails? })
+}
+
+/// `identity_store: { manage_memberships: true }`.
+fn identity_store_config(r: &mut Reader<'_>, node: &Node) -> Option<IdentityStoreConfig> {
+    let f = r.fields(node, "identity_store", &["manage_memberships"], &no_hint)?;
+    let manage_memberships = match f.get("manage_memberships") {
+        None => {
+            r.error(
+                f.at,
+                "identity_store: `manage_memberships` is missing; add manage_memberships: true (offboard removes \
+                 leavers' group memberships) or false (your identity provider owns them)",
+            );
+            None
+        }
+        Some(n) => boolean(r, n, "identity_store.manage_memberships"),
+    };
+    Some(IdentityStoreConfig { manage_memberships: manage_memberships? })
+}
+
+/// `true` or `false`, and nothing YAML 1.1 would also have called a boolean.
+fn boolean(r: &mut Reader<'_>, node: &Node, what: &str) -> Option<bool> {
+    match &node.value {
+        Value::Bool(b) => Some(*b),
+        other => {
+            let found = other.found();
+            r.error(node, format!("{what}: expected true or false, found {found}"));
+            None
+        }
+    }
 }
 
 /// Checks `version: 1`. False when the file is of another version and should not be read further.
@@ -305,7 +351,7 @@ fn guardrails(r: &mut Reader<'_>, node: &Node, env: &mut Env) -> Option<Guardrai
     let f = r.fields(
         node,
         "guardrails",
-        &["protected_users", "protected_groups", "protected_accounts", "max_removals"],
+        &["protected_users", "protected_groups", "protected_accounts", "max_removals", "require_complete"],
         &no_hint,
     )?;
     let users = optional_located_list(r, &f, "protected_users", "guardrails", IdKind::UserName);
@@ -338,9 +384,14 @@ fn guardrails(r: &mut Reader<'_>, node: &Node, env: &mut Env) -> Option<Guardrai
             }
         },
     };
+    let require_complete = match f.get("require_complete") {
+        None => Some(false),
+        Some(n) => boolean(r, n, "guardrails.require_complete"),
+    };
     let users = users?;
     let groups = groups?;
     let guardrails = Guardrails {
+        require_complete: require_complete?,
         protected_users: users.iter().map(|(s, _)| s.clone()).collect(),
         protected_groups: groups.iter().map(|(s, _)| s.clone()).collect(),
         protected_accounts: accounts?,
@@ -629,7 +680,7 @@ fn scope(r: &mut Reader<'_>, f: &Fields<'_>, what: &str, env: &Env) -> Option<BT
     };
     let what = format!("{what}.scope");
     let names: Vec<&str> = Service::ALL.iter().map(|s| s.as_str()).collect();
-    let items = r.list(node, &what, "services (sso, appstream, kendra)")?;
+    let items = r.list(node, &what, "services (sso, appstream, kendra, identity_store)")?;
     if items.is_empty() {
         r.error(
             node,
@@ -644,7 +695,7 @@ fn scope(r: &mut Reader<'_>, f: &Fields<'_>, what: &str, env: &Env) -> Option<BT
     let mut ok = true;
     for (i, item) in items.iter().enumerate() {
         let item_what = format!("{what}[{i}]");
-        let Some(name) = r.string(item, &item_what, "a service name (sso, appstream or kendra)") else {
+        let Some(name) = r.string(item, &item_what, "a service name (sso, appstream, kendra or identity_store)") else {
             ok = false;
             continue;
         };
@@ -654,6 +705,19 @@ fn scope(r: &mut Reader<'_>, f: &Fields<'_>, what: &str, env: &Env) -> Option<BT
             ok = false;
             continue;
         };
+        if env.usable && !env.configured.contains(&service) && service == Service::IdentityStore {
+            r.error(
+                item,
+                format!(
+                    "{item_what}: {} does not let offboard remove group memberships (it needs \
+                     identity_store: {{ manage_memberships: true }}), so this would remove nothing; \
+                     set that there or remove identity_store from scope",
+                    env.path
+                ),
+            );
+            ok = false;
+            continue;
+        }
         if env.usable && !env.configured.contains(&service) {
             r.error(
                 item,
@@ -672,11 +736,13 @@ fn scope(r: &mut Reader<'_>, f: &Fields<'_>, what: &str, env: &Env) -> Option<BT
 }
 
 fn keep(r: &mut Reader<'_>, node: &Node, what: &str) -> Option<Keep> {
-    let f = r.fields(node, what, &["sso_accounts", "appstream_stacks", "kendra_experiences"], &no_hint)?;
+    let f = r.fields(node, what, &["sso_accounts", "appstream_stacks", "kendra_experiences", "groups"], &no_hint)?;
     let sso_accounts = optional_ident_list(r, &f, "sso_accounts", what, IdKind::AccountId);
     let appstream_stacks = optional_ident_list(r, &f, "appstream_stacks", what, IdKind::AppstreamStackName);
     let kendra_experiences = optional_ident_list(r, &f, "kendra_experiences", what, IdKind::KendraExperienceId);
+    let groups = optional_ident_list(r, &f, "groups", what, IdKind::GroupDisplayName);
     Some(Keep {
+        groups: groups?,
         sso_accounts: sso_accounts?,
         appstream_stacks: appstream_stacks?,
         kendra_experiences: kendra_experiences?,

@@ -84,10 +84,18 @@ pub struct Config {
     pub sso: Option<SsoConfig>,
     pub appstream: Option<AppstreamConfig>,
     pub kendra: Option<KendraConfig>,
+    /// `identity_store:`: whether offboard removes leavers' group memberships.
+    pub identity_store: Option<IdentityStoreConfig>,
     pub guardrails: Guardrails,
 }
 
 impl Config {
+    /// Whether offboard removes group memberships (`identity_store.manage_memberships`). When
+    /// it does not, the identity provider owns them and plans only show what they still grant.
+    pub fn manages_memberships(&self) -> bool {
+        self.identity_store.as_ref().is_some_and(|i| i.manage_memberships)
+    }
+
     /// The services this environment is configured for; the default `scope` of a leaver.
     pub fn configured_services(&self) -> BTreeSet<Service> {
         let mut s = BTreeSet::new();
@@ -100,6 +108,9 @@ impl Config {
         if self.kendra.is_some() {
             s.insert(Service::Kendra);
         }
+        if self.manages_memberships() {
+            s.insert(Service::IdentityStore);
+        }
         s
     }
 }
@@ -109,6 +120,14 @@ pub struct SsoConfig {
     pub instance_arn: String,
     /// Discovered with `ListInstances` when absent.
     pub identity_store_id: Option<String>,
+}
+
+/// `identity_store: { manage_memberships: true }`. Off by default: where groups are synced from
+/// an external identity provider over SCIM, the provider owns memberships and would add a
+/// removed one back at its next sync, so removing them there only pretends.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct IdentityStoreConfig {
+    pub manage_memberships: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -146,6 +165,9 @@ pub struct Guardrails {
     pub protected_accounts: Vec<String>,
     /// `apply` refuses a plan with more removals unless `--allow-large`.
     pub max_removals: u32,
+    /// `plan` fails (exit 1) while any leaver would keep access that the policy does not keep
+    /// on purpose (see [`crate::plan::Plan::incomplete`]).
+    pub require_complete: bool,
 }
 
 impl Default for Guardrails {
@@ -155,6 +177,7 @@ impl Default for Guardrails {
             protected_groups: Vec::new(),
             protected_accounts: Vec::new(),
             max_removals: DEFAULT_MAX_REMOVALS,
+            require_complete: false,
         }
     }
 }
@@ -206,4 +229,6 @@ pub struct Keep {
     pub sso_accounts: Vec<String>,
     pub appstream_stacks: Vec<String>,
     pub kendra_experiences: Vec<String>,
+    /// Groups whose membership the leaver keeps, by display name or group id.
+    pub groups: Vec<String>,
 }

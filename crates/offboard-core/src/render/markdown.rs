@@ -17,7 +17,9 @@
 use super::access_diff::access_diff;
 use super::drift;
 use super::escape::{code_fence, code_span, html, markdown as md};
-use super::{name_behind_id, principal_counts, principal_status, principal_summary, summary_line, warnings};
+use super::{
+    name_behind_id, principal_counts, principal_status, principal_summary, remains_by_group, summary_line, warnings,
+};
 use crate::drift::RemovalHistory;
 use crate::plan::{Plan, PrincipalPlan, Summary};
 use crate::state::Resolution;
@@ -99,19 +101,21 @@ fn head(plan: &Plan, summary: &Summary) -> String {
     out
 }
 
-const TABLE_HEADER: &str = "\n| principal | reason | sso | appstream | kendra | skipped (protected) | status |\n\
-                            |:--|:--|--:|--:|--:|--:|:--|\n";
+const TABLE_HEADER: &str = "\n| principal | reason | groups | sso | appstream | kendra | skipped (protected) | remain through groups | status |\n\
+                            |:--|:--|--:|--:|--:|--:|--:|--:|:--|\n";
 
 fn table_row(p: &PrincipalPlan) -> String {
     let s = principal_summary(p);
     format!(
-        "| {} | {} | {} | {} | {} | {} | {} |\n",
+        "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
         md(&p.principal.to_string()),
         md(&p.reason),
+        s.memberships,
         s.sso,
         s.appstream,
         s.kendra,
         skipped_cell(&s),
+        s.remain_through_groups,
         md(&principal_status(p)),
     )
 }
@@ -121,19 +125,21 @@ fn skipped_cell(s: &Summary) -> String {
 }
 
 fn more_row(hidden: usize) -> String {
-    format!("| … and {hidden} more principals (counted in the total) | | | | | | |\n")
+    format!("| … and {hidden} more principals (counted in the total) | | | | | | | | |\n")
 }
 
 fn totals_row(s: &Summary) -> String {
     let noun = if s.principals == 1 { "principal" } else { "principals" };
     let status = if s.not_found > 0 { format!("**{} not found**", s.not_found) } else { String::new() };
     format!(
-        "| **total: {} {noun}** | | **{}** | **{}** | **{}** | **{}** | {status} |\n",
+        "| **total: {} {noun}** | | **{}** | **{}** | **{}** | **{}** | **{}** | **{}** | {status} |\n",
         s.principals,
+        s.memberships,
         s.sso,
         s.appstream,
         s.kendra,
-        skipped_cell(s)
+        skipped_cell(s),
+        s.remain_through_groups
     )
 }
 
@@ -223,6 +229,16 @@ fn details(plan: &Plan, p: &PrincipalPlan, history: &RemovalHistory) -> String {
         }
         let fence = code_fence(&body);
         out.push_str(&format!("\n{fence}diff\n{body}{fence}\n"));
+    }
+    let remains = remains_by_group(p, &plan.labels);
+    if !remains.is_empty() {
+        out.push_str("\n**Remains** (access that stays through groups; apply does not remove it):\n\n");
+    }
+    for (heading, grants) in remains {
+        out.push_str(&format!("- {}\n", md(&heading)));
+        for g in grants {
+            out.push_str(&format!("  - {}\n", code_span(&g)));
+        }
     }
     out.push_str("\n</details>\n");
     out

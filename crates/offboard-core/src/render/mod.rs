@@ -101,13 +101,16 @@ pub fn render_with_history(
 }
 
 /// The closing line of every human-readable plan, e.g.
-/// `Plan: 7 to remove (sso 4, appstream 2, kendra 1), 1 skipped, 1 not found.`
+/// `Plan: 7 to remove (groups 1, sso 3, appstream 2, kendra 1), 1 skipped, 4 remain through groups, 1 not found.`
 /// The counts always appear in the same order, zeros included, so logs can be grepped.
 pub fn summary_line(s: &Summary) -> String {
     if s.to_remove == 0 {
         let mut extra = Vec::new();
         if s.skipped > 0 {
             extra.push(format!("{} skipped", s.skipped));
+        }
+        if s.remain_through_groups > 0 {
+            extra.push(format!("{} remain through groups", s.remain_through_groups));
         }
         if s.not_found > 0 {
             extra.push(format!("{} not found", s.not_found));
@@ -122,9 +125,42 @@ pub fn summary_line(s: &Summary) -> String {
     }
     let not_found = if s.not_found > 0 { format!(", {} not found", s.not_found) } else { String::new() };
     format!(
-        "Plan: {} to remove (sso {}, appstream {}, kendra {}), {} skipped{not_found}.",
-        s.to_remove, s.sso, s.appstream, s.kendra, s.skipped
+        "Plan: {} to remove (groups {}, sso {}, appstream {}, kendra {}), {} skipped, {} remain through groups{not_found}.",
+        s.to_remove, s.memberships, s.sso, s.appstream, s.kendra, s.skipped, s.remain_through_groups
     )
+}
+
+/// A user's access through groups that stays after the plan, group by group: a heading that
+/// names the group and why the membership stays, and one line per grant.
+pub(crate) fn remains_by_group(p: &PrincipalPlan, labels: &crate::grant::Labels) -> Vec<(String, Vec<String>)> {
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    let mut last: Option<&str> = None;
+    for r in &p.remains {
+        if last != Some(r.group_id.as_str()) {
+            let group = match labels.get(&r.group_id) {
+                Some(name) => format!("{name} ({})", r.group_id),
+                None => r.group_id.clone(),
+            };
+            groups.push((format!("through group {group}: {}", membership_status(&r.membership)), Vec::new()));
+            last = Some(&r.group_id);
+        }
+        if let Some((_, lines)) = groups.last_mut() {
+            lines.push(r.grant.describe(labels));
+        }
+    }
+    groups
+}
+
+/// Why a user stays a member of a group, as a phrase.
+pub(crate) fn membership_status(why: &SkipReason) -> String {
+    match why {
+        SkipReason::NotManaged => "membership managed by your identity provider, not by offboard".into(),
+        SkipReason::Protected { what } => format!("membership protected ({what})"),
+        SkipReason::Kept => "membership kept by policy".into(),
+        SkipReason::OutOfScope => "membership outside the leaver's scope (identity_store)".into(),
+        SkipReason::NotYetEffective { effective } => format!("membership not removed before {effective}"),
+        other => format!("membership stays ({})", other.to_string().trim_start_matches("skipped: ")),
+    }
 }
 
 /// [`Plan::summary`] for one principal (its `principals` is 1).
@@ -135,8 +171,10 @@ pub(crate) fn principal_summary(p: &PrincipalPlan) -> Summary {
             Service::Sso => s.sso += 1,
             Service::Appstream => s.appstream += 1,
             Service::Kendra => s.kendra += 1,
+            Service::IdentityStore => s.memberships += 1,
         }
     }
+    s.remain_through_groups = p.remains.iter().map(|r| &r.grant).collect::<std::collections::BTreeSet<_>>().len();
     s.protected = p.skipped.iter().filter(|k| matches!(k.why, SkipReason::Protected { .. })).count();
     s.not_found = usize::from(p.resolution == Resolution::NotFound);
     s
@@ -177,6 +215,10 @@ pub(crate) fn principal_counts(p: &PrincipalPlan) -> String {
     if !p.skipped.is_empty() {
         parts.push(format!("{} skipped", p.skipped.len()));
     }
+    let remain = principal_summary(p).remain_through_groups;
+    if remain > 0 {
+        parts.push(format!("{remain} remain through groups"));
+    }
     parts.join(", ")
 }
 
@@ -199,6 +241,20 @@ pub(crate) fn warnings(plan: &Plan) -> Vec<String> {
         out.push(format!(
             "This plan removes {removals} grants, more than guardrails.max_removals ({}): apply refuses it without --allow-large.",
             plan.max_removals
+        ));
+    }
+    let keeping: Vec<String> = plan
+        .principals
+        .iter()
+        .map(|p| (p, principal_summary(p).remain_through_groups))
+        .filter(|(_, n)| *n > 0)
+        .map(|(p, n)| format!("{} ({n})", p.principal))
+        .collect();
+    if !keeping.is_empty() {
+        let total = plan.summary().remain_through_groups;
+        out.push(format!(
+            "{total} grant(s) stay reachable through groups after this plan, for {}: apply does not remove them. Each leaver's \"remains\" lists them with the group and why the membership stays.",
+            keeping.join(", ")
         ));
     }
     let mismatches = action_mismatches(plan);

@@ -14,7 +14,7 @@
 use super::access_diff::{LineKind, access_diff};
 use super::drift;
 use super::escape::clean;
-use super::{name_behind_id, summary_line, warnings};
+use super::{name_behind_id, remains_by_group, summary_line, warnings};
 use crate::drift::RemovalHistory;
 use crate::plan::{Plan, PrincipalPlan};
 use crate::state::Resolution;
@@ -115,5 +115,15 @@ fn principal(out: &mut String, plan: &Plan, p: &PrincipalPlan, options: &TextOpt
             LineKind::Added => Paint::Green,
         };
         line(out, options, Some(paint), &format!("  {} {}", l.marker, l.text));
+    }
+    let remains = remains_by_group(p, &plan.labels);
+    if !remains.is_empty() {
+        line(out, options, Some(Paint::Yellow), "  remains (access that stays through groups):");
+    }
+    for (heading, grants) in remains {
+        line(out, options, Some(Paint::Yellow), &format!("    {}", clean(&heading)));
+        for g in grants {
+            line(out, options, Some(Paint::Yellow), &format!("      {}", clean(&g)));
+        }
     }
 }

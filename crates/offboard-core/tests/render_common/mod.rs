@@ -4,13 +4,20 @@
 #![allow(dead_code)] // each test crate uses a different subset
 
 use offboard_core::edge::appstream_association::BatchDisassociateUserStack;
+use offboard_core::edge::group_membership::DeleteGroupMembership;
+use offboard_core::edge::kendra_experience_entity::{
+    DisassociateEntitiesFromExperience, EntityConfiguration, MAX_ENTITIES,
+};
 use offboard_core::edge::kendra_group_mapping::DeletePrincipalMapping;
 use offboard_core::edge::kendra_persona::DisassociatePersonasFromEntities;
 use offboard_core::edge::sso_assignment::DeleteAccountAssignment;
-use offboard_core::grant::{AppstreamAssociation, KendraGroupMapping, KendraPersona, SsoAssignment};
+use offboard_core::grant::{
+    AppstreamAssociation, GroupMembership, KendraExperienceEntity, KendraGroupMapping, KendraPersona, SsoAssignment,
+};
 use offboard_core::grant::{Grant, Labels, Persona};
 use offboard_core::plan::{
-    ActionItem, Location, MAX_BATCH, PLAN_FORMAT_VERSION, PrincipalPlan, SkipReason, Skipped, UserStackAssociation,
+    ActionItem, Location, MAX_BATCH, PLAN_FORMAT_VERSION, PrincipalPlan, Remaining, SkipReason, Skipped,
+    UserStackAssociation,
 };
 use offboard_core::principal::{PrincipalKind, PrincipalRef};
 use offboard_core::{Action, ApiRequest, Phase, Plan, Resolution};
@@ -25,6 +32,9 @@ pub const BOB_ID: &str = "906712a4c1-1b2c3d4e-5f60-7182-93a4-b5c6d7e8f9a0";
 pub const CAROL_ID: &str = "906712a4c1-2c3d4e5f-6071-8293-a4b5-c6d7e8f9a0b1";
 pub const ERIN_ID: &str = "906712a4c1-3d4e5f60-7182-93a4-b5c6-d7e8f9a0b1c2";
 pub const INTERNS_ID: &str = "906712a4c1-9a8b7c6d-5e4f-3021-0f1e-2d3c4b5a6978";
+pub const PLATFORM_ID: &str = "906712a4c1-7a6b5c4d-3e2f-1a0b-9c8d-7e6f5a4b3c2d";
+pub const DATA_SCIENCE_ID: &str = "906712a4c1-6b5c4d3e-2f1a-0b9c-8d7e-6f5a4b3c2d1e";
+pub const IDENTITY_STORE_ID: &str = "d-906712a4c1";
 
 pub fn ps_arn(ps: &str) -> String {
     format!("arn:aws:sso:::permissionSet/ssoins-7223a1b2c3d4e5f6/{ps}")
@@ -40,6 +50,8 @@ pub fn labels() -> Labels {
         ("222222222222", "Shared Services"),
         ("333333333333", "Data Platform"),
         ("444444444444", "Sandbox"),
+        (PLATFORM_ID, "Platform Engineering"),
+        (DATA_SCIENCE_ID, "Data Science"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -78,6 +90,23 @@ pub fn persona(experience: &str, entity: &str, persona: Persona) -> Grant {
     })
 }
 
+pub fn membership(group: &str, member: &str) -> Grant {
+    Grant::GroupMembership(GroupMembership {
+        group_id: group.to_owned(),
+        member_id: member.to_owned(),
+        membership_id: format!("906712a4c1-{}-{}", &group[11..19], &member[20..]),
+    })
+}
+
+pub fn entity(experience: &str, entity: &str, kind: PrincipalKind) -> Grant {
+    Grant::KendraExperienceEntity(KendraExperienceEntity {
+        index_id: INDEX_ID.to_owned(),
+        experience_id: experience.to_owned(),
+        entity_id: entity.to_owned(),
+        entity_type: kind,
+    })
+}
+
 pub fn mapping(data_source: Option<&str>, group: &str) -> Grant {
     Grant::KendraGroupMapping(KendraGroupMapping {
         index_id: INDEX_ID.to_owned(),
@@ -104,7 +133,7 @@ pub fn principal(
     let mut skipped: Vec<Skipped> = skipped.into_iter().map(|(grant, why)| Skipped { grant, why }).collect();
     skipped.sort_by(|a, b| a.grant.cmp(&b.grant));
     let remove = before.iter().filter(|g| !skipped.iter().any(|s| &s.grant == *g)).cloned().collect();
-    PrincipalPlan { principal, reason: reason.to_owned(), resolution, before, remove, skipped }
+    PrincipalPlan { principal, reason: reason.to_owned(), resolution, before, remove, skipped, remains: Vec::new() }
 }
 
 fn protected_account(account: &str) -> SkipReason {
@@ -127,7 +156,7 @@ pub fn plan_of(principals: Vec<PrincipalPlan>) -> Plan {
             account_id: "111111111111".to_owned(),
             region: "us-east-1".to_owned(),
             instance_arn: Some(INSTANCE_ARN.to_owned()),
-            identity_store_id: Some("d-906712a4c1".to_owned()),
+            identity_store_id: Some(IDENTITY_STORE_ID.to_owned()),
         },
         principals,
         actions,
@@ -151,27 +180,28 @@ pub fn actions_for(principals: &[PrincipalPlan]) -> Vec<Action> {
             })
             .collect();
         items.sort_by(|a, b| (&a.grant, &a.principal).cmp(&(&b.grant, &b.principal)));
-        let batches: Vec<Vec<ActionItem>> = match phase {
-            Phase::SsoAssignments | Phase::KendraGroupMappings => items.into_iter().map(|i| vec![i]).collect(),
-            Phase::AppstreamAssociations => items.chunks(MAX_BATCH).map(<[ActionItem]>::to_vec).collect(),
-            Phase::KendraPersonas => {
-                let mut out: Vec<Vec<ActionItem>> = Vec::new();
-                for item in items {
-                    let key = experience_of(&item.grant);
-                    match out.last_mut() {
-                        Some(batch) if batch.len() < MAX_BATCH && experience_of(&batch[0].grant) == key => {
-                            batch.push(item);
-                        }
-                        _ => out.push(vec![item]),
-                    }
+        let per_experience = |items: Vec<ActionItem>, max: usize| {
+            let mut out: Vec<Vec<ActionItem>> = Vec::new();
+            for item in items {
+                let key = experience_of(&item.grant);
+                match out.last_mut() {
+                    Some(batch) if batch.len() < max && experience_of(&batch[0].grant) == key => batch.push(item),
+                    _ => out.push(vec![item]),
                 }
-                out
             }
+            out
+        };
+        let batches: Vec<Vec<ActionItem>> = match phase {
+            Phase::GroupMemberships | Phase::SsoAssignments | Phase::KendraGroupMappings => {
+                items.into_iter().map(|i| vec![i]).collect()
+            }
+            Phase::AppstreamAssociations => items.chunks(MAX_BATCH).map(<[ActionItem]>::to_vec).collect(),
+            Phase::KendraPersonas => per_experience(items, MAX_BATCH),
+            Phase::KendraExperienceEntities => per_experience(items, MAX_ENTITIES),
         };
         for (n, batch) in batches.into_iter().enumerate() {
-            let phase_name = serde_json::to_value(phase).unwrap().as_str().unwrap().to_owned();
             actions.push(Action {
-                id: format!("{phase_name}-{}", n + 1),
+                id: format!("{}-{}", phase.slug(), n + 1),
                 phase,
                 request: request_for(&batch),
                 items: batch,
@@ -183,15 +213,38 @@ pub fn actions_for(principals: &[PrincipalPlan]) -> Vec<Action> {
 
 fn experience_of(g: &Grant) -> (String, String) {
     match g {
-        Grant::KendraPersona(KendraPersona { index_id, experience_id, .. }) => {
+        Grant::KendraPersona(KendraPersona { index_id, experience_id, .. })
+        | Grant::KendraExperienceEntity(KendraExperienceEntity { index_id, experience_id, .. }) => {
             (index_id.clone(), experience_id.clone())
         }
-        _ => unreachable!("persona batches hold personas"),
+        _ => unreachable!("per-experience batches hold personas or entities"),
     }
 }
 
 fn request_for(batch: &[ActionItem]) -> ApiRequest {
     match &batch[0].grant {
+        Grant::GroupMembership(GroupMembership { membership_id, .. }) => {
+            ApiRequest::DeleteGroupMembership(DeleteGroupMembership {
+                identity_store_id: IDENTITY_STORE_ID.to_owned(),
+                membership_id: membership_id.clone(),
+            })
+        }
+        Grant::KendraExperienceEntity(KendraExperienceEntity { index_id, experience_id, .. }) => {
+            ApiRequest::DisassociateEntitiesFromExperience(DisassociateEntitiesFromExperience {
+                id: experience_id.clone(),
+                index_id: index_id.clone(),
+                entity_list: batch
+                    .iter()
+                    .map(|i| match &i.grant {
+                        Grant::KendraExperienceEntity(e) => EntityConfiguration {
+                            entity_id: e.entity_id.clone(),
+                            entity_type: e.entity_type.as_aws().to_owned(),
+                        },
+                        _ => unreachable!("entity batches hold entities"),
+                    })
+                    .collect(),
+            })
+        }
         Grant::SsoAssignment(SsoAssignment { account_id, permission_set_arn, principal_type, principal_id }) => {
             ApiRequest::DeleteAccountAssignment(DeleteAccountAssignment {
                 instance_arn: INSTANCE_ARN.to_owned(),
@@ -245,14 +298,18 @@ fn request_for(batch: &[ActionItem]) -> ApiRequest {
     }
 }
 
+/// Alice loses her Platform Engineering membership and keeps Data Science (`keep.groups`),
+/// whose access therefore remains.
 fn alice() -> PrincipalPlan {
-    use PrincipalKind::User;
+    use PrincipalKind::{Group, User};
     let who = "alice.wong@northwind.example";
-    principal(
+    let mut p = principal(
         PrincipalRef::user_name(who),
         "HR-4211 left the company 2026-11-20",
         found(ALICE_ID, who),
         vec![
+            membership(PLATFORM_ID, ALICE_ID),
+            membership(DATA_SCIENCE_ID, ALICE_ID),
             sso("111111111111", ADMIN, User, ALICE_ID),
             sso("222222222222", READ_ONLY, User, ALICE_ID),
             sso("333333333333", POWER_USER, User, ALICE_ID),
@@ -260,9 +317,26 @@ fn alice() -> PrincipalPlan {
             stack("analytics-desktop", who),
             stack("support-tools", who),
             persona("support-portal", ALICE_ID, Persona::Viewer),
+            entity("support-portal", ALICE_ID, User),
         ],
-        vec![(sso("111111111111", ADMIN, User, ALICE_ID), protected_account("111111111111"))],
-    )
+        vec![
+            (sso("111111111111", ADMIN, User, ALICE_ID), protected_account("111111111111")),
+            (membership(DATA_SCIENCE_ID, ALICE_ID), SkipReason::Kept),
+        ],
+    );
+    p.remains = vec![
+        Remaining {
+            grant: sso("333333333333", READ_ONLY, Group, DATA_SCIENCE_ID),
+            group_id: DATA_SCIENCE_ID.to_owned(),
+            membership: SkipReason::Kept,
+        },
+        Remaining {
+            grant: entity("engineering-search", DATA_SCIENCE_ID, Group),
+            group_id: DATA_SCIENCE_ID.to_owned(),
+            membership: SkipReason::Kept,
+        },
+    ];
+    p
 }
 
 fn interns() -> PrincipalPlan {
@@ -406,13 +480,25 @@ pub fn doc_example_plan() -> Plan {
         "HR-4211 left the company 2026-11-20",
         found(ALICE_ID, who),
         vec![
+            membership(PLATFORM_ID, ALICE_ID),
+            membership(DATA_SCIENCE_ID, ALICE_ID),
             sso("111111111111", ADMIN, User, ALICE_ID),
             sso("222222222222", READ_ONLY, User, ALICE_ID),
             stack("support-tools", who),
             persona("support-portal", ALICE_ID, Persona::Viewer),
+            entity("support-portal", ALICE_ID, User),
         ],
-        vec![(sso("111111111111", ADMIN, User, ALICE_ID), protected_account("111111111111"))],
+        vec![
+            (sso("111111111111", ADMIN, User, ALICE_ID), protected_account("111111111111")),
+            (membership(DATA_SCIENCE_ID, ALICE_ID), SkipReason::Kept),
+        ],
     );
+    let mut alice = alice;
+    alice.remains = vec![Remaining {
+        grant: sso("222222222222", READ_ONLY, PrincipalKind::Group, DATA_SCIENCE_ID),
+        group_id: DATA_SCIENCE_ID.to_owned(),
+        membership: SkipReason::Kept,
+    }];
     let interns = principal(
         PrincipalRef::group_name("Summer Interns"),
         "OPS-77 internship programme 2026 ended",
@@ -422,7 +508,9 @@ pub fn doc_example_plan() -> Plan {
     );
     let mut plan = plan_of(vec![alice, interns, dave()]);
     plan.labels.retain(|k, _| {
-        ["111111111111", "222222222222"].contains(&k.as_str()) || k.ends_with(READ_ONLY) || k.ends_with(ADMIN)
+        ["111111111111", "222222222222", PLATFORM_ID, DATA_SCIENCE_ID].contains(&k.as_str())
+            || k.ends_with(READ_ONLY)
+            || k.ends_with(ADMIN)
     });
     plan
 }

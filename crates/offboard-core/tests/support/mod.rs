@@ -5,8 +5,8 @@
 use offboard_core::grant::{AppstreamAssociation, KendraGroupMapping, KendraPersona, SsoAssignment};
 use offboard_core::grant::{Grant, Persona};
 use offboard_core::policy::{
-    AppstreamConfig, Config, Guardrails, Keep, KendraConfig, KendraIndexConfig, Leaver, Origin, Policy, SsoConfig,
-    StackSelection,
+    AppstreamConfig, Config, Guardrails, IdentityStoreConfig, Keep, KendraConfig, KendraIndexConfig, Leaver, Origin,
+    Policy, SsoConfig, StackSelection,
 };
 use offboard_core::state::{ObservedPrincipal, ObservedState, Resolution};
 use offboard_core::{PrincipalKind, PrincipalRef, Service};
@@ -38,7 +38,9 @@ pub fn config() -> Config {
             protected_groups: vec!["Admins".into()],
             protected_accounts: vec!["111111111111".into()],
             max_removals: 500,
+            require_complete: false,
         },
+        identity_store: Some(IdentityStoreConfig { manage_memberships: true }),
     }
 }
 
@@ -123,7 +125,13 @@ pub fn observed(principal: PrincipalRef, id: &str, grants: impl IntoIterator<Ite
 }
 
 pub fn state(principals: Vec<ObservedPrincipal>) -> ObservedState {
-    ObservedState { principals, labels: Default::default(), location: Default::default() }
+    let location = offboard_core::plan::Location {
+        account_id: "111111111111".into(),
+        region: "us-east-1".into(),
+        instance_arn: Some(INSTANCE.into()),
+        identity_store_id: Some("d-1234567890".into()),
+    };
+    ObservedState { principals, groups: Default::default(), labels: Default::default(), location }
 }
 
 pub fn inputs() -> offboard_core::PlanInputs {
