@@ -23,7 +23,7 @@ use crate::limits::Limits;
 use offboard_core::edge::check_action;
 use offboard_core::grant::Grant;
 use offboard_core::outcome::{Outcome, OutcomeCounts, OutcomeResult};
-use offboard_core::plan::{Action, ActionItem, ApiRequest, Phase, Plan};
+use offboard_core::plan::{Action, ActionItem, Phase, Plan};
 use offboard_core::refusal::Refusal;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -64,7 +64,7 @@ pub async fn apply(
     let before = clients.call_stats();
     let s = Session::new(clients, limits);
     let mut journal = Journal { sink, outcomes: Vec::new(), session: &s };
-    let instance_arn = instance_of(plan);
+    let at = edge::Place::of(plan);
 
     for phase in Phase::ALL {
         let mut actions = Vec::new();
@@ -89,21 +89,11 @@ pub async fn apply(
             continue;
         }
         let targets: Vec<&Grant> = actions.iter().flat_map(|a| a.items.iter().map(|i| &i.grant)).collect();
-        let presence = edge::presence(&s, instance_arn, &targets).await;
+        let presence = edge::presence(&s, at, &targets).await;
         tracing::info!(phase = ?phase, actions = actions.len(), "applying phase");
         edge::remove(&s, phase, &actions, &presence, &mut journal).await;
     }
     ApplyReport { outcomes: journal.outcomes, calls: clients.call_stats().since(&before) }
-}
-
-/// The Identity Center instance of the plan's SSO actions (all of them name the same one).
-pub(crate) fn instance_of(plan: &Plan) -> Option<&str> {
-    plan.actions.iter().find_map(|a| match &a.request {
-        ApiRequest::DeleteAccountAssignment(r) => Some(r.instance_arn.as_str()),
-        ApiRequest::BatchDisassociateUserStack(_)
-        | ApiRequest::DisassociatePersonasFromEntities(_)
-        | ApiRequest::DeletePrincipalMapping(_) => None,
-    })
 }
 
 /// Where outcomes go: the caller's sink, and this run's report. A sink that cannot keep an

@@ -102,7 +102,8 @@ pub enum ResourceType {
     User,
     Group,
     IdentityStore,
-    /// Another value (`GROUP_MEMBERSHIP`, `RESOURCE_POLICY`, or one newer than this code).
+    GroupMembership,
+    /// Another value (`RESOURCE_POLICY`, or one newer than this code).
     Other,
 }
 
@@ -112,6 +113,7 @@ impl ResourceType {
             "USER" => ResourceType::User,
             "GROUP" => ResourceType::Group,
             "IDENTITY_STORE" => ResourceType::IdentityStore,
+            "GROUP_MEMBERSHIP" => ResourceType::GroupMembership,
             _ => ResourceType::Other,
         }
     }
@@ -121,6 +123,7 @@ impl ResourceType {
             ResourceType::User => "USER",
             ResourceType::Group => "GROUP",
             ResourceType::IdentityStore => "IDENTITY_STORE",
+            ResourceType::GroupMembership => "GROUP_MEMBERSHIP",
             ResourceType::Other => "another resource",
         }
     }

@@ -18,6 +18,7 @@ const GROUP_NAME: &str = "displayName";
 /// `ResourceType`s of a missing leaf.
 const USER: ResourceType = ResourceType::User;
 const GROUP: ResourceType = ResourceType::Group;
+const MEMBERSHIP: ResourceType = ResourceType::GroupMembership;
 
 fn unique(path: &str, value: &str) -> Result<AlternateIdentifier, CallFailure> {
     let attr = UniqueAttribute::builder()
@@ -127,6 +128,75 @@ pub(crate) async fn describe_group(
         })
         .await;
     Ok(not_found_is_none(r, GROUP)?.map(|a| a.value.display_name().map(str::to_owned)))
+}
+
+/// One membership as `ListGroupMembershipsForMember` lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Membership {
+    pub membership_id: String,
+    pub group_id: String,
+}
+
+/// Every group membership of a user: all pages of `ListGroupMembershipsForMember`. A user the
+/// store no longer knows has none; a missing store is an error.
+pub(crate) async fn memberships_of(
+    s: &Session<'_>,
+    store: &str,
+    user_id: &str,
+) -> Result<Vec<Membership>, CallFailure> {
+    use aws_sdk_identitystore::types::MemberId;
+    let r = s
+        .pages(
+            Service::IdentityStore,
+            "ListGroupMembershipsForMember",
+            crate::paginate::Retry::Yes,
+            |token| {
+                s.clients
+                    .identitystore
+                    .list_group_memberships_for_member()
+                    .identity_store_id(store)
+                    .member_id(MemberId::UserId(user_id.to_owned()))
+                    .max_results(100)
+                    .set_next_token(token)
+                    .send()
+            },
+            |page| (page.group_memberships, page.next_token),
+        )
+        .await;
+    let rows = not_found_is_none(r, USER)?.unwrap_or_default();
+    Ok(rows
+        .into_iter()
+        .filter_map(|m| {
+            // Only memberships of this very user: a row naming another member is not its to lose.
+            let member = m.member_id.as_ref().and_then(|id| id.as_user_id().ok())?;
+            (member == user_id).then_some(())?;
+            Some(Membership { membership_id: m.membership_id, group_id: m.group_id? })
+        })
+        .collect())
+}
+
+/// `DeleteGroupMembership`. `Ok(None)` when the store has no such membership (already
+/// removed); a missing store is an error.
+pub(crate) async fn delete_membership(
+    s: &Session<'_>,
+    store: &str,
+    membership_id: &str,
+) -> Result<Option<crate::call::Answer<()>>, CallFailure> {
+    let r = s
+        .call(Service::IdentityStore, "DeleteGroupMembership", || {
+            s.clients
+                .identitystore
+                .delete_group_membership()
+                .identity_store_id(store)
+                .membership_id(membership_id)
+                .send()
+        })
+        .await;
+    Ok(not_found_is_none(r, MEMBERSHIP)?.map(|a| crate::call::Answer {
+        value: (),
+        request_id: a.request_id,
+        attempts: a.attempts,
+    }))
 }
 
 #[cfg(test)]

@@ -30,9 +30,9 @@ use crate::sso;
 use offboard_core::edge::{Edge, Phase};
 use offboard_core::grant::{Labels, SsoAssignment};
 use offboard_core::plan::Location;
-use offboard_core::policy::{Leaver, Policy};
+use offboard_core::policy::{Leaver, Origin, Policy};
 use offboard_core::principal::{PrincipalKind, PrincipalRef, Selector};
-use offboard_core::state::{ObservedPrincipal, ObservedState, Resolution};
+use offboard_core::state::{ObservedGroup, ObservedPrincipal, ObservedState, Resolution};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Read everything the policy's leavers can lose. Fails as a whole on any read error other than
@@ -50,65 +50,139 @@ pub async fn read_state(clients: &Clients, policy: &Policy, limits: &Limits) -> 
     let leavers: Vec<&Leaver> = policy.leavers.iter().collect();
     let resolutions = resolve_all(&s, store.as_deref(), &leavers).await?;
 
-    // 2. Each edge observes the leavers whose scope covers it: all of them, found or not (an
-    // edge that needs the Identity Store id skips a leaver the store does not know).
+    // 2. The groups of every found user. Effective access needs them whether or not offboard
+    // manages memberships: what a group grants reaches each of its members.
     let subjects: Vec<Subject<'_>> =
         policy.leavers.iter().zip(&resolutions).map(|(leaver, resolution)| Subject { leaver, resolution }).collect();
-    let at = Where { config: cfg, instance_arn: instance_arn.as_deref() };
-    // A leaver's services: its scope, limited to what the environment configures.
+    let at = Where { config: cfg, instance_arn: instance_arn.as_deref(), identity_store_id: store.as_deref() };
+    let memberships = edge::observe(&s, at, &subjects, |sub, phase| {
+        phase == Phase::GroupMemberships && sub.leaver.principal.kind == PrincipalKind::User
+    })
+    .await?;
+    let group_ids: BTreeSet<&str> =
+        memberships.iter().flat_map(|seen| seen.grants.iter()).filter_map(|g| g.group_id()).collect();
+    let groups = read_groups(&s, store.as_deref(), group_ids).await?;
+
+    // 3. Each edge observes the leavers whose scope covers it (found or not: an edge that
+    // needs the Identity Store id skips a leaver the store does not know), and the groups of
+    // step 2 in every configured service, in one pass so reads they share are made once.
     let configured = cfg.configured_services();
-    let in_scope = |sub: &Subject<'_>, phase: Phase| {
+    let group_subjects: Vec<Subject<'_>> =
+        groups.iter().map(|g| Subject { leaver: &g.leaver, resolution: &g.resolution }).collect();
+    let n = subjects.len();
+    let everyone: Vec<Subject<'_>> = subjects.iter().chain(&group_subjects).copied().collect();
+    let in_scope = |i: usize, sub: &Subject<'_>, phase: Phase| {
         let service = phase.service();
-        sub.leaver.scope.contains(&service) && configured.contains(&service)
+        phase != Phase::GroupMemberships
+            && configured.contains(&service)
+            && (i >= n || sub.leaver.scope.contains(&service))
     };
-    let seen = edge::observe(&s, at, &subjects, in_scope).await?;
+    let indexed: Vec<(usize, Subject<'_>)> = everyone.into_iter().enumerate().collect();
+    let seen = edge::observe_indexed(&s, at, &indexed, in_scope).await?;
+    let (leaver_seen, group_seen) = seen.split_at(n);
+
     let principals: Vec<ObservedPrincipal> = policy
         .leavers
         .iter()
         .zip(resolutions)
-        .zip(seen)
-        .map(|((leaver, resolution), seen)| ObservedPrincipal {
+        .zip(memberships.into_iter().zip(leaver_seen))
+        .map(|((leaver, resolution), (member_of, seen))| ObservedPrincipal {
             principal: leaver.principal.clone(),
             resolution,
-            grants: seen.grants,
-            latest_ordering_ids: seen.latest_ordering_ids,
+            grants: member_of.grants.into_iter().chain(seen.grants.iter().cloned()).collect(),
+            latest_ordering_ids: seen.latest_ordering_ids.clone(),
         })
+        .collect();
+    let groups: BTreeMap<String, ObservedGroup> = groups
+        .into_iter()
+        .zip(group_seen)
+        .map(|(g, seen)| (g.id, ObservedGroup { name: g.name, grants: seen.grants.clone() }))
         .collect();
 
     let labels = match &instance_arn {
-        Some(arn) => permission_set_labels(&s, arn, &principals).await,
+        Some(arn) => {
+            let grants =
+                principals.iter().flat_map(|p| p.grants.iter()).chain(groups.values().flat_map(|g| g.grants.iter()));
+            permission_set_labels(&s, arn, grants).await
+        }
         None => Labels::new(),
     };
-    Ok(ObservedState { principals, labels, location })
+    Ok(ObservedState { principals, groups, labels, location })
 }
 
-/// Where `apply` would act now, and how the Identity Store resolves each declared leaver among
+/// A group some user leaver is a member of, as read for its access.
+struct GroupRead {
+    id: String,
+    name: Option<String>,
+    /// The group as a subject of the edges: every configured service, no `keep`.
+    leaver: Leaver,
+    resolution: Resolution,
+}
+
+/// Describe each group once (its display name, for group rules and for reviewers). A group the
+/// store no longer knows has no name and no access to read.
+async fn read_groups(s: &Session<'_>, store: Option<&str>, ids: BTreeSet<&str>) -> Result<Vec<GroupRead>, AwsError> {
+    let Some(store) = store else { return Ok(Vec::new()) };
+    let reads = ids
+        .into_iter()
+        .map(|id| async move {
+            let described = identitystore::describe_group(s, store, id).await?;
+            let resolution = match &described {
+                Some(name) => Resolution::Found { id: id.to_owned(), name: name.clone(), email: None },
+                None => Resolution::NotFound,
+            };
+            let leaver = Leaver {
+                principal: PrincipalRef::group_id(id),
+                reason: String::new(),
+                effective: None,
+                scope: offboard_core::Service::ALL.into_iter().collect(),
+                keep: Default::default(),
+                kendra_group_id: None,
+                origin: Origin { path: String::new(), line: 0, column: 0 },
+            };
+            Ok::<_, CallFailure>(GroupRead { id: id.to_owned(), name: described.flatten(), leaver, resolution })
+        })
+        .collect();
+    Ok(bounded(reads, s.limits.concurrency).await.into_iter().collect::<Result<_, _>>()?)
+}
+
+/// Where `apply` would act now, how the Identity Store resolves each declared leaver among
 /// `named` (principals the policy does not declare are not looked up: no policy authorizes
-/// removing their access). `apply` checks a plan file against both before acting.
+/// removing their access), and the display names of the groups whose memberships the plan
+/// removes (group rules match names). `apply` checks a plan file against all three.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Current {
     pub location: Location,
     pub resolved: BTreeMap<PrincipalRef, Resolution>,
+    /// Group id → display name, for the groups of `groups` the store knows (and names).
+    pub group_names: BTreeMap<String, String>,
 }
 
 /// Read [`Current`]: the location (account, region, instance, identity store), every configured
-/// Kendra index and data source (a missing one is an error, not "already removed"), and the
-/// leavers `named`.
+/// Kendra index and data source (a missing one is an error, not "already removed"), the
+/// leavers `named` and the names of `groups`.
 pub async fn current(
     clients: &Clients,
     policy: &Policy,
     named: &[PrincipalRef],
+    groups: &[&str],
     limits: &Limits,
 ) -> Result<Current, AwsError> {
     let s = Session::new(clients, limits);
     let location = containers::where_to_look(&s, &policy.config).await?;
     let leavers: Vec<&Leaver> = policy.leavers.iter().filter(|l| named.contains(&l.principal)).collect();
-    if leavers.is_empty() {
-        return Ok(Current { location, resolved: BTreeMap::new() });
-    }
-    let resolutions = resolve_all(&s, location.identity_store_id.as_deref(), &leavers).await?;
-    let resolved = leavers.into_iter().map(|l| l.principal.clone()).zip(resolutions).collect();
-    Ok(Current { location, resolved })
+    let resolved = if leavers.is_empty() {
+        BTreeMap::new()
+    } else {
+        let resolutions = resolve_all(&s, location.identity_store_id.as_deref(), &leavers).await?;
+        leavers.into_iter().map(|l| l.principal.clone()).zip(resolutions).collect()
+    };
+    let group_names = read_groups(&s, location.identity_store_id.as_deref(), groups.iter().copied().collect())
+        .await?
+        .into_iter()
+        .filter_map(|g| Some((g.id, g.name?)))
+        .collect();
+    Ok(Current { location, resolved, group_names })
 }
 
 /// Resolve `leavers` (not empty) in the Identity Store `store`, which a policy without an `sso`
@@ -163,13 +237,13 @@ async fn resolve(s: &Session<'_>, store: &str, leaver: &Leaver) -> Result<Resolu
 
 /// Names of the permission sets in the observed assignments. Cosmetic: a failure is logged and
 /// the ARN is shown instead.
-async fn permission_set_labels(s: &Session<'_>, instance_arn: &str, principals: &[ObservedPrincipal]) -> Labels {
-    let arns: BTreeSet<&str> = principals
-        .iter()
-        .flat_map(|p| p.grants.iter())
-        .filter_map(|g| SsoAssignment::of(g))
-        .map(|g| g.permission_set_arn.as_str())
-        .collect();
+async fn permission_set_labels<'g>(
+    s: &Session<'_>,
+    instance_arn: &str,
+    grants: impl Iterator<Item = &'g offboard_core::Grant>,
+) -> Labels {
+    let arns: BTreeSet<&str> =
+        grants.filter_map(|g| SsoAssignment::of(g)).map(|g| g.permission_set_arn.as_str()).collect();
     let reads = arns.into_iter().map(|arn| permission_set_label(s, instance_arn, arn)).collect();
     bounded(reads, s.limits.concurrency).await.into_iter().flatten().collect()
 }

@@ -1,6 +1,5 @@
 //! Proving the result: re-read everything a plan touched and list what is still there.
 
-use crate::apply::instance_of;
 use crate::call::Session;
 use crate::clients::Clients;
 use crate::edge;
@@ -18,7 +17,7 @@ pub async fn verify(clients: &Clients, plan: &Plan, limits: &Limits) -> Result<V
     let mut seen = BTreeSet::new();
     let grants: Vec<&Grant> =
         plan.actions.iter().flat_map(|a| a.items.iter().map(|i| &i.grant)).filter(|g| seen.insert(*g)).collect();
-    let presence = edge::presence(&s, instance_of(plan), &grants).await;
+    let presence = edge::presence(&s, edge::Place::of(plan), &grants).await;
     // Report the first failed read in plan order, so the error is the same run to run.
     for g in &grants {
         if let Err(f) = presence.of(g) {

@@ -77,6 +77,10 @@ pub enum CliError {
     /// A saved plan that is not safe to carry out now. Nothing was sent to AWS.
     #[error(transparent)]
     Refused(#[from] Refusal),
+    /// `guardrails.require_complete` is set and the plan would leave leavers with access the
+    /// policy does not keep on purpose; the message lists each grant and why it stays.
+    #[error("{0}")]
+    Incomplete(String),
     /// Setting up the AWS clients, or an AWS call that failed for good (after retries).
     #[error("{context}")]
     Aws {
@@ -108,6 +112,7 @@ impl CliError {
             | CliError::Policy(_)
             | CliError::PlanFile(_)
             | CliError::Refused(_)
+            | CliError::Incomplete(_)
             | CliError::Aws { .. }
             | CliError::Sandbox(_)
             | CliError::Journal(_)

@@ -3,7 +3,7 @@
 //! `errors`). The SDK speaks rpcv2Cbor to AppStream.
 
 use super::batch::{self, BatchEdge, Sent, Unsure};
-use super::{AccessEdge, Presence, Seen, Subject, Where, presence_by_read};
+use super::{AccessEdge, Place, Presence, Seen, Subject, Where, presence_by_read};
 use crate::apply::{CallInfo, Journal, failed, outcome};
 use crate::call::{Answer, Session, bounded};
 use crate::error::{AwsError, CallFailure};
@@ -58,7 +58,7 @@ impl AccessEdge for AppstreamAssociation {
     }
 
     /// One listing per (user, authentication type).
-    async fn presence(s: &Session<'_>, _instance_arn: Option<&str>, grants: &[&Self]) -> Presence {
+    async fn presence(s: &Session<'_>, _at: Place<'_>, grants: &[&Self]) -> Presence {
         presence_by_read(
             s,
             grants,

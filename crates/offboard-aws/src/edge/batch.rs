@@ -5,7 +5,7 @@
 //! they are re-read after the call, and the re-read decides — gone means `if_absent`, still
 //! there means failed. Nothing is counted removed on AWS's word alone when its word is unclear.
 
-use super::{AccessEdge, Presence};
+use super::{AccessEdge, Place, Presence};
 use crate::apply::{CallInfo, Journal, failed, outcome, reread_failed};
 use crate::call::Session;
 use offboard_core::outcome::{Outcome, OutcomeResult};
@@ -66,7 +66,7 @@ async fn one_action<E: BatchEdge>(s: &Session<'_>, a: &Action, presence: &Presen
     outs.extend(settled);
     if !unsure.is_empty() {
         let targets: Vec<&E> = unsure.iter().filter_map(|u| E::of(&u.item.grant)).collect();
-        let again = E::presence(s, None, &targets).await;
+        let again = E::presence(s, Place::default(), &targets).await;
         for u in unsure {
             let result = match again.of(&u.item.grant) {
                 Ok(false) => u.if_absent,

@@ -5,7 +5,7 @@
 //! A mapping is present unless its latest effective action is DELETING/DELETED (see
 //! [`mapping_state`]). A mapping changed after the plan (newer `OrderingId`) is not deleted.
 
-use super::{AccessEdge, MappingChanges, Presence, Seen, Subject, Where};
+use super::{AccessEdge, MappingChanges, Place, Presence, Seen, Subject, Where};
 use crate::apply::{CallInfo, Journal, failed, outcome, reread_failed};
 use crate::call::{Answer, Session, bounded};
 use crate::error::{AwsError, CallFailure, FailureKind};
@@ -27,7 +27,7 @@ impl AccessEdge for KendraGroupMapping {
     }
 
     /// One describe per mapping; it also gives the latest `OrderingId`, which `remove` checks.
-    async fn presence(s: &Session<'_>, _instance_arn: Option<&str>, grants: &[&Self]) -> Presence {
+    async fn presence(s: &Session<'_>, _at: Place<'_>, grants: &[&Self]) -> Presence {
         let mut unique: Vec<&Self> = grants.to_vec();
         unique.sort();
         unique.dedup();

@@ -3,12 +3,12 @@
 //! entities per call, per-entity failures in `FailedEntityList`).
 
 use super::batch::{self, BatchEdge, Sent, Unsure};
-use super::{AccessEdge, Presence, Seen, Subject, Where, presence_by_read};
+use super::{AccessEdge, Place, Presence, Seen, Subject, Where, presence_by_read};
 use crate::apply::{CallInfo, Journal, failed, outcome};
 use crate::call::{Answer, Session, bounded};
 use crate::error::{AwsError, CallFailure, FailureKind};
 use crate::paginate::Retry;
-use aws_sdk_kendra::types::{EntityType, Persona as SdkPersona};
+use aws_sdk_kendra::types::Persona as SdkPersona;
 use offboard_core::edge::Edge;
 use offboard_core::edge::kendra_persona::DisassociatePersonasFromEntities;
 use offboard_core::grant::{Grant, KendraPersona, Persona};
@@ -55,7 +55,7 @@ impl AccessEdge for KendraPersona {
 
     /// One listing per experience. Present whatever the persona now is: the removal call takes
     /// entity ids only.
-    async fn presence(s: &Session<'_>, _instance_arn: Option<&str>, grants: &[&Self]) -> Presence {
+    async fn presence(s: &Session<'_>, _at: Place<'_>, grants: &[&Self]) -> Presence {
         presence_by_read(
             s,
             grants,
@@ -107,49 +107,12 @@ async fn experience_personas(
     if personas.is_empty() {
         return Ok(BTreeMap::new());
     }
-    let types = entity_types(s, index, exp).await.map_err(not_found)?;
+    let types = super::kendra_experience_entity::entities(s, index, exp).await.map_err(not_found)?;
     Ok(personas
         .into_iter()
         .map(|(id, persona)| {
             let t = types.get(&id).copied();
             (id, (persona, t))
-        })
-        .collect())
-}
-
-/// Every (entity id → type) of one experience: all pages of `ListExperienceEntities` (no
-/// `MaxResults`). An entity type this SDK does not know is left out: its type is unknown.
-async fn entity_types(
-    s: &Session<'_>,
-    index_id: &str,
-    experience_id: &str,
-) -> Result<BTreeMap<String, PrincipalKind>, CallFailure> {
-    let rows = s
-        .pages(
-            Service::Kendra,
-            "ListExperienceEntities",
-            Retry::Yes,
-            |token| {
-                s.clients
-                    .kendra
-                    .list_experience_entities()
-                    .index_id(index_id)
-                    .id(experience_id)
-                    .set_next_token(token)
-                    .send()
-            },
-            |page| (page.summary_items.unwrap_or_default(), page.next_token),
-        )
-        .await?;
-    Ok(rows
-        .iter()
-        .filter_map(|e| {
-            let kind = match e.entity_type()? {
-                EntityType::User => PrincipalKind::User,
-                EntityType::Group => PrincipalKind::Group,
-                _ => return None,
-            };
-            Some((e.entity_id()?.to_owned(), kind))
         })
         .collect())
 }
@@ -222,7 +185,7 @@ async fn disassociate_personas(
 
 /// The `FailedEntityList` entries that name no entity of this call: without an id, or with
 /// another one.
-fn stray<'f>(failed: &'f [(String, String)], sent: &[String]) -> Vec<&'f (String, String)> {
+pub(super) fn stray<'f>(failed: &'f [(String, String)], sent: &[String]) -> Vec<&'f (String, String)> {
     failed.iter().filter(|(id, _)| id.is_empty() || !sent.contains(id)).collect()
 }
 

@@ -7,6 +7,8 @@
 
 mod appstream_association;
 mod batch;
+mod group_membership;
+mod kendra_experience_entity;
 mod kendra_group_mapping;
 mod kendra_persona;
 mod sso_assignment;
@@ -52,11 +54,30 @@ impl From<BTreeSet<Grant>> for Seen {
     }
 }
 
-/// Where to look: the environment config and the Identity Center instance.
+/// Where to look: the environment config, the Identity Center instance and its identity store.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Where<'a> {
     pub config: &'a Config,
     pub instance_arn: Option<&'a str>,
+    pub identity_store_id: Option<&'a str>,
+}
+
+/// Where `apply` and `verify` re-read a plan's grants: the instance and identity store the plan
+/// was read in (`apply` refused the plan before if it is not where it acts now). Edges whose
+/// reads name neither ignore it.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Place<'a> {
+    pub instance_arn: Option<&'a str>,
+    pub identity_store_id: Option<&'a str>,
+}
+
+impl<'a> Place<'a> {
+    pub(crate) fn of(plan: &'a offboard_core::plan::Plan) -> Self {
+        Place {
+            instance_arn: plan.location.instance_arn.as_deref(),
+            identity_store_id: plan.location.identity_store_id.as_deref(),
+        }
+    }
 }
 
 /// What the adapter does with one kind of access.
@@ -67,7 +88,7 @@ pub(crate) trait AccessEdge: Edge + Ord + Clone + Into<Grant> {
 
     /// Which of `grants` are present right now, with as few reads as possible. A grant whose
     /// read failed is unknown, with the failure: never guessed present or absent.
-    async fn presence(s: &Session<'_>, instance_arn: Option<&str>, grants: &[&Self]) -> Presence;
+    async fn presence(s: &Session<'_>, at: Place<'_>, grants: &[&Self]) -> Presence;
 
     /// Carry out this phase's actions (each already checked against its items), re-reading
     /// nothing: `presence` was read right before. Every item gets one outcome in `journal`.
@@ -212,10 +233,26 @@ pub(crate) async fn observe(
     subjects: &[Subject<'_>],
     in_scope: impl Fn(&Subject<'_>, Phase) -> bool,
 ) -> Result<Vec<Seen>, AwsError> {
+    let indexed: Vec<(usize, Subject<'_>)> = subjects.iter().copied().enumerate().collect();
+    observe_indexed(s, at, &indexed, |_, sub, phase| in_scope(sub, phase)).await
+}
+
+/// [`observe`], with the subject's position passed to `in_scope` (so callers can tell apart
+/// kinds of subjects in one pass: leavers and the groups of their memberships).
+pub(crate) async fn observe_indexed(
+    s: &Session<'_>,
+    at: Where<'_>,
+    subjects: &[(usize, Subject<'_>)],
+    in_scope: impl Fn(usize, &Subject<'_>, Phase) -> bool,
+) -> Result<Vec<Seen>, AwsError> {
     let mut out: Vec<Seen> = vec![Seen::default(); subjects.len()];
     for phase in Phase::ALL {
-        let (index, chosen): (Vec<usize>, Vec<Subject<'_>>) =
-            subjects.iter().enumerate().filter(|(_, sub)| in_scope(sub, phase)).map(|(i, sub)| (i, *sub)).unzip();
+        let (index, chosen): (Vec<usize>, Vec<Subject<'_>>) = subjects
+            .iter()
+            .enumerate()
+            .filter(|(_, (i, sub))| in_scope(*i, sub, phase))
+            .map(|(pos, (_, sub))| (pos, *sub))
+            .unzip();
         if chosen.is_empty() {
             continue;
         }
@@ -229,12 +266,12 @@ pub(crate) async fn observe(
 }
 
 /// Which of `grants` (of any edges) are present right now.
-pub(crate) async fn presence(s: &Session<'_>, instance_arn: Option<&str>, grants: &[&Grant]) -> Presence {
+pub(crate) async fn presence(s: &Session<'_>, at: Place<'_>, grants: &[&Grant]) -> Presence {
     let mut p = Presence::default();
     for phase in Phase::ALL {
         let part = for_phase!(phase, E => {
             let mine: Vec<&E> = grants.iter().filter_map(|g| E::of(g)).collect();
-            if mine.is_empty() { Presence::default() } else { E::presence(s, instance_arn, &mine).await }
+            if mine.is_empty() { Presence::default() } else { E::presence(s, at, &mine).await }
         });
         p.merge(part);
     }

@@ -8,7 +8,7 @@
 //! deletions in bulk (`ListAccountAssignmentDeletionStatus`) and describes only those that
 //! finished; endpoints without the bulk listing (moto) are described one by one.
 
-use super::{AccessEdge, Presence, Seen, Subject, Where, presence_by_read};
+use super::{AccessEdge, Place, Presence, Seen, Subject, Where, presence_by_read};
 use crate::apply::{CallInfo, Journal, failed, outcome, reread_failed};
 use crate::call::{Answer, Session, bounded};
 use crate::error::{AwsError, CallFailure, FailureKind};
@@ -42,7 +42,7 @@ impl AccessEdge for SsoAssignment {
     }
 
     /// One listing per principal answers for all its assignments.
-    async fn presence(s: &Session<'_>, instance_arn: Option<&str>, grants: &[&Self]) -> Presence {
+    async fn presence(s: &Session<'_>, at: Place<'_>, grants: &[&Self]) -> Presence {
         presence_by_read(
             s,
             grants,
@@ -50,7 +50,7 @@ impl AccessEdge for SsoAssignment {
             |(kind, id), members| async move {
                 // Without an instance there is nothing to ask; the plan always has one for SSO
                 // actions (it is part of every DeleteAccountAssignment request).
-                let read = match instance_arn {
+                let read = match at.instance_arn {
                     Some(arn) => assignments_of(s, arn, kind, &id).await,
                     None => Ok(BTreeSet::new()),
                 };

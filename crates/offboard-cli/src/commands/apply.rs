@@ -25,6 +25,7 @@ pub async fn run(global: &GlobalArgs, args: ApplyArgs) -> Result<Outcome, CliErr
         let target = target_future.await?;
         let plan = super::plan::make_plan(&target, &inputs, &policy).await?;
         output::print_plan(&plan, crate::cli::OutputFormat::Text, global.color, None)?;
+        super::plan::require_complete(&policy, &plan)?;
         return execute(&target, plan, policy.config.guardrails.max_removals, &args, limits).await;
     } else {
         let [path] = args.args.as_slice() else {
@@ -65,13 +66,20 @@ async fn authorize(
         return Ok(());
     }
     let named: Vec<offboard_core::PrincipalRef> = plan.principals.iter().map(|p| p.principal.clone()).collect();
-    let current = offboard_aws::current(&target.clients, policy, &named, limits)
+    let groups: std::collections::BTreeSet<&str> =
+        plan.actions.iter().flat_map(|a| a.items.iter().filter_map(|i| i.grant.group_id())).collect();
+    let groups: Vec<&str> = groups.into_iter().collect();
+    let current = offboard_aws::current(&target.clients, policy, &named, &groups, limits)
         .await
         .map_err(CliError::aws("cannot read where apply would act, to check the plan against the policy"))?;
     refusal::check_location(&plan.location, &current.location)?;
-    let Err(refused) =
-        offboard_core::authority::authorize(plan, policy, time::OffsetDateTime::now_utc(), &current.resolved)
-    else {
+    let Err(refused) = offboard_core::authority::authorize(
+        plan,
+        policy,
+        time::OffsetDateTime::now_utc(),
+        &current.resolved,
+        &current.group_names,
+    ) else {
         return Ok(());
     };
     for r in &refused {

@@ -26,6 +26,7 @@ pub async fn run(global: &GlobalArgs, args: PlanArgs) -> Result<Outcome, CliErro
     output::print_plan(&plan, args.format, global.color, history.as_ref())
         .map_err(CliError::io("cannot write the plan to stdout"))?;
     output::append_step_summary(&plan, history.as_ref())?;
+    require_complete(&policy, &plan)?;
     Ok(if args.detailed_exitcode && !plan.is_empty() { Outcome::Changes } else { Outcome::Success })
 }
 
@@ -46,4 +47,35 @@ pub async fn make_plan(target: &Target, inputs: &PolicyInputs, policy: &Policy) 
             policy_paths: inputs.policy_paths.clone(),
         },
     ))
+}
+
+/// `guardrails.require_complete`: fail while the plan leaves any leaver with access the policy
+/// does not keep on purpose (see `Plan::incomplete`), naming each grant and why it stays. The
+/// plan was printed (and saved) first, so the reviewer sees the whole picture.
+pub fn require_complete(policy: &Policy, plan: &Plan) -> Result<(), CliError> {
+    if !policy.config.guardrails.require_complete {
+        return Ok(());
+    }
+    let left = plan.incomplete();
+    if left.is_empty() {
+        return Ok(());
+    }
+    let mut message = format!(
+        "guardrails.require_complete: {} grant(s) would remain after this plan, and the policy does not keep them on purpose:",
+        left.len()
+    );
+    for i in &left {
+        let path = match i.group_id {
+            Some(group) => {
+                let name = plan.labels.get(group).map(|n| format!("{n} ({group})")).unwrap_or_else(|| group.to_owned());
+                format!("through group {name}: {}", offboard_core::render::membership_status(i.why))
+            }
+            None => i.why.to_string(),
+        };
+        message.push_str(&format!("\n  {} {}: {path}", i.principal, i.grant.describe(&plan.labels)));
+    }
+    message.push_str(
+        "\nRemove them (identity_store.manage_memberships, a wider scope) or keep them on purpose (`keep`, guardrails), then plan again.",
+    );
+    Err(CliError::Incomplete(message))
 }

@@ -152,7 +152,7 @@ pub(crate) fn remains_by_group(p: &PrincipalPlan, labels: &crate::grant::Labels)
 }
 
 /// Why a user stays a member of a group, as a phrase.
-pub(crate) fn membership_status(why: &SkipReason) -> String {
+pub fn membership_status(why: &SkipReason) -> String {
     match why {
         SkipReason::NotManaged => "membership managed by your identity provider, not by offboard".into(),
         SkipReason::Protected { what } => format!("membership protected ({what})"),

@@ -1,0 +1,128 @@
+//! Identity Store group memberships of user leavers: observed with
+//! `ListGroupMembershipsForMember` per user, removed with `DeleteGroupMembership`, one
+//! synchronous call per membership (it answers once the membership is gone).
+//!
+//! Memberships are read for every found user, whether or not offboard manages them: a plan
+//! shows what reaches a user through its groups either way, and the planner decides whether a
+//! membership is removed (see `offboard_core::edge::group_membership`).
+
+use super::{AccessEdge, Place, Presence, Seen, Subject, Where, presence_by_read};
+use crate::apply::{CallInfo, Journal, failed, outcome, reread_failed};
+use crate::call::{Session, bounded};
+use crate::error::{AwsError, CallFailure, FailureKind};
+use crate::identitystore::{delete_membership, memberships_of};
+use offboard_core::edge::group_membership::DeleteGroupMembership;
+use offboard_core::grant::{Grant, GroupMembership};
+use offboard_core::outcome::{Outcome, OutcomeResult};
+use offboard_core::plan::{Action, ApiRequest};
+use offboard_core::principal::PrincipalKind;
+use offboard_models::Service;
+use std::collections::BTreeSet;
+
+impl AccessEdge for GroupMembership {
+    /// Users only (groups do not nest), and only found ones: memberships name the user id.
+    async fn observe(s: &Session<'_>, at: Where<'_>, subjects: &[Subject<'_>]) -> Result<Vec<Seen>, AwsError> {
+        let reads = subjects
+            .iter()
+            .map(|sub| async move {
+                match (sub.leaver.principal.kind, sub.id()) {
+                    (PrincipalKind::User, Some(user)) => {
+                        let Some(store) = at.identity_store_id else {
+                            return Err(AwsError::NoIdentityStore {
+                                what: format!("reading the groups of {}", sub.leaver.principal),
+                            });
+                        };
+                        Ok(memberships_grants(s, store, user).await?.into())
+                    }
+                    _ => Ok(Seen::default()),
+                }
+            })
+            .collect();
+        bounded(reads, s.limits.concurrency).await.into_iter().collect()
+    }
+
+    /// One listing per member answers for all its memberships. A membership is present only
+    /// while it still joins the same group and user.
+    async fn presence(s: &Session<'_>, at: Place<'_>, grants: &[&Self]) -> Presence {
+        presence_by_read(
+            s,
+            grants,
+            |g| g.member_id.clone(),
+            |member, members| async move {
+                let read = match at.identity_store_id {
+                    Some(store) => memberships_grants(s, store, &member).await,
+                    None => Err(no_store("ListGroupMembershipsForMember")),
+                };
+                (members, read)
+            },
+        )
+        .await
+    }
+
+    async fn remove(s: &Session<'_>, actions: &[&Action], presence: &Presence, journal: &mut Journal<'_>) {
+        let calls = actions
+            .iter()
+            .map(|a| super::Call {
+                action: a,
+                sending: super::present_items(a, presence),
+                run: remove_one(s, a, presence),
+            })
+            .collect();
+        super::journal_in_order(s, calls, journal).await
+    }
+}
+
+/// A user's memberships as grants.
+async fn memberships_grants(s: &Session<'_>, store: &str, user_id: &str) -> Result<BTreeSet<Grant>, CallFailure> {
+    Ok(memberships_of(s, store, user_id)
+        .await?
+        .into_iter()
+        .map(|m| {
+            Grant::GroupMembership(GroupMembership {
+                group_id: m.group_id,
+                member_id: user_id.to_owned(),
+                membership_id: m.membership_id,
+            })
+        })
+        .collect())
+}
+
+/// A plan without an identity store cannot hold memberships (the planner builds every
+/// membership request with the plan's store); said as a failure rather than "absent".
+fn no_store(operation: &'static str) -> CallFailure {
+    CallFailure {
+        service: Service::IdentityStore.iam_prefix(),
+        operation,
+        kind: FailureKind::Other,
+        code: None,
+        message: "the plan names no identity store (its location has no identity_store_id)".into(),
+        status: None,
+        request_id: None,
+        html: false,
+        resource_type: None,
+        attempts: 0,
+    }
+}
+
+async fn remove_one(s: &Session<'_>, a: &Action, presence: &Presence) -> Vec<Outcome> {
+    let (Some(item), ApiRequest::DeleteGroupMembership(DeleteGroupMembership { identity_store_id, membership_id })) =
+        (a.items.first(), &a.request)
+    else {
+        return Vec::new(); // check_action guarantees both
+    };
+    match presence.of(&item.grant) {
+        Ok(false) => return vec![outcome(a, item, &CallInfo::NONE, OutcomeResult::AlreadyRemoved)],
+        Err(f) => return vec![outcome(a, item, &CallInfo::NONE, reread_failed(f))],
+        Ok(true) => {}
+    }
+    let o = match delete_membership(s, identity_store_id, membership_id).await {
+        Ok(Some(answer)) => {
+            let call = CallInfo { request_id: answer.request_id, deletion_request_id: None, attempts: answer.attempts };
+            outcome(a, item, &call, OutcomeResult::Removed)
+        }
+        // Gone between the re-read and the call.
+        Ok(None) => outcome(a, item, &CallInfo::NONE, OutcomeResult::AlreadyRemoved),
+        Err(f) => outcome(a, item, &CallInfo::of_failure(&f), failed(f.to_string())),
+    };
+    vec![o]
+}
