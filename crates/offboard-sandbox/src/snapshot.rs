@@ -143,3 +143,28 @@ impl StateSnapshot {
         self.kendra_group_mappings.iter().filter(|m| m.group_id == group_id).collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshots_written_before_memberships_and_entities_still_parse() {
+        let old = r#"{"sso_assignments":[],"sso_deletions":[],"appstream_associations":[],
+            "kendra_personas":[],"kendra_group_mappings":[]}"#;
+        let parsed: StateSnapshot = serde_json::from_str(old).unwrap();
+        assert_eq!(parsed, StateSnapshot::default());
+        let mut current = StateSnapshot::default();
+        current.group_memberships.push(GroupMembershipRecord {
+            group_name: "G".into(),
+            user_name: "u".into(),
+            membership_id: "m".into(),
+            group_id: "g".into(),
+            user_id: "i".into(),
+        });
+        let text = serde_json::to_string(&current).unwrap();
+        assert!(text.contains(r#""group_memberships":[{"group_name":"G""#), "{text}");
+        assert!(text.contains(r#""kendra_experience_entities":[]"#), "{text}");
+        assert_eq!(serde_json::from_str::<StateSnapshot>(&text).unwrap(), current);
+    }
+}
