@@ -344,6 +344,18 @@ mod tests {
     }
 
     #[test]
+    fn failing_memberships_match_any_name_of_the_membership() {
+        let faults: Faults = serde_json::from_str(r#"{"fail_memberships":["Finance","m-1"]}"#).unwrap();
+        assert_eq!(faults, Faults::none().with_failing_membership("m-1").with_failing_membership("Finance"));
+        assert!(faults.membership_fails(&["m-2", "g-1", "Finance", "u-1", "tara"]));
+        assert!(faults.membership_fails(&["m-1", "g-2", "Data Science", "u-1", "tara"]));
+        assert!(!faults.membership_fails(&["m-2", "g-2", "Data Science", "u-1", "tara"]));
+        // Entity and deletion faults are separate sets.
+        assert!(!faults.entity_fails(&["Finance"]));
+        assert!(!faults.deletion_fails(&["Finance"]));
+    }
+
+    #[test]
     fn rate_limits_are_written_and_checked_identity_store_first() {
         let all = AwsService::ALL.into_iter().rev().fold(Faults::none(), |f, s| f.with_tps(s, 1.0));
         // The text, not a `Value`: a `Value`'s map would sort the keys itself.

@@ -413,3 +413,47 @@ async fn throttling_and_server_errors_reach_the_membership_operations() {
     assert_eq!(sandbox.snapshot(), before, "server errors change nothing");
     assert_conformant(&sandbox);
 }
+
+#[tokio::test]
+async fn deleting_between_pages_skips_no_survivor() {
+    let sandbox = start(Faults::none()).await;
+    let c = clients(&sandbox).await;
+    let platform = group_id(&sandbox, PLATFORM);
+    let first = c
+        .ids
+        .list_group_memberships()
+        .identity_store_id(STORE_ID)
+        .group_id(&platform)
+        .max_results(3)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.group_memberships().len(), 3);
+    let token = first.next_token().unwrap().to_owned();
+    // Delete the last membership of the first page and the first one the next page would hold.
+    let all = members_of_group(&c, &platform, 100).await;
+    let mut ids: Vec<&str> = all.iter().map(GroupMembership::membership_id).collect();
+    ids.sort();
+    delete_membership(&c, ids[2]).await.unwrap();
+    delete_membership(&c, ids[3]).await.unwrap();
+    let mut seen: Vec<String> = first.group_memberships().iter().map(|m| m.membership_id().to_owned()).collect();
+    let mut next = Some(token);
+    while let Some(token) = next {
+        let page = c
+            .ids
+            .list_group_memberships()
+            .identity_store_id(STORE_ID)
+            .group_id(&platform)
+            .max_results(3)
+            .next_token(token)
+            .send()
+            .await
+            .unwrap();
+        seen.extend(page.group_memberships().iter().map(|m| m.membership_id().to_owned()));
+        next = page.next_token().map(str::to_owned);
+    }
+    let expected: Vec<String> =
+        ids.iter().enumerate().filter(|(i, _)| *i != 3).map(|(_, id)| (*id).to_owned()).collect();
+    assert_eq!(seen, expected, "every survivor once, in id order (the first page was read before the deletions)");
+    assert_conformant(&sandbox);
+}
