@@ -29,6 +29,10 @@
 //! | identitystore GetGroupId | partly | ok; `group_arn()` is `""` | `UniqueAttribute` path `displayName` only; no `ExternalId`; no `GroupArn`. |
 //! | identitystore DescribeUser | yes | ok; `user_arn()`, `revision()` are `""` | Unknown user: `ResourceNotFoundException` "USER not found." with `ResourceType` `USER`. |
 //! | identitystore ListGroupMembershipsForMember | yes | ok, paginator too; `membership_arn()` is `""` | Items `{IdentityStoreId, MembershipId, GroupId, MemberId: {UserId}}`: no `MembershipArn`, no timestamps. |
+//! | identitystore ListGroupMemberships | yes | ok, paginator too; `membership_arn()` is `""` | Same items as ListGroupMembershipsForMember. An unknown `GroupId` lists nothing (read from moto's source; AWS: `ResourceNotFoundException`). |
+//! | identitystore GetGroupMembershipId | yes | ok; `membership_arn()` is `""` | No `MembershipArn`. Not a member: `ResourceNotFoundException` with `ResourceType` `GROUP_MEMBERSHIP` (HTTP 400, where AWS sends 404). Unknown group or user is the same answer (no separate `GROUP` / `USER`). |
+//! | identitystore DeleteGroupMembership | yes | ok | Synchronous. **An unknown or already deleted `MembershipId` answers success** (AWS lists `ResourceNotFoundException`); `parity_moto.rs` pins it. |
+//! | identitystore DescribeGroup | yes | ok; `group_arn()`, `revision()` are `""` | No `GroupArn`, `Revision` or timestamps; `ExternalIds` `[]`. Unknown group: `ResourceNotFoundException` with `ResourceType` `GROUP`. |
 //!
 //! Seeding and state:
 //! - There is no identity store resource: any `IdentityStoreId` string is accepted and silently

@@ -6,8 +6,12 @@
 //! deletion, a re-grant. Ids differ between the two (each side makes its own), so every answer
 //! is normalised to names before comparing. Where moto departs from AWS's documented behaviour,
 //! the observation records what AWS documents and the comment says how moto differs.
+//!
+//! A second scenario does the same for Identity Store group memberships: reading them by member
+//! and by group, resolving a membership id, deleting one and reading again, `DescribeGroup`.
 
-use aws_sdk_identitystore::types::{AlternateIdentifier, Email, MemberId, Name, UniqueAttribute};
+use aws_sdk_identitystore::error::ProvideErrorMetadata;
+use aws_sdk_identitystore::types::{AlternateIdentifier, Email, GroupMembership, MemberId, Name, UniqueAttribute};
 use aws_sdk_ssoadmin::types::{PrincipalType, StatusValues};
 use aws_smithy_types::Document;
 use offboard_sandbox::{Faults, Org};
@@ -371,4 +375,199 @@ fn the_sandbox_and_moto_agree_on_identity_center_and_identity_store() {
     assert_eq!(from_sandbox["deletion ends"], "SUCCEEDED");
     assert_eq!(from_sandbox["deleting it again"], "ResourceNotFoundException");
     assert_eq!(from_sandbox, from_moto, "the sandbox (left) and moto (right) disagree");
+}
+
+/// Every membership of `member` (pages of one, so both sides' pagination is exercised).
+async fn memberships_for_member(side: &Side, member: &str) -> Vec<GroupMembership> {
+    side.ids
+        .list_group_memberships_for_member()
+        .identity_store_id(&side.store_id)
+        .member_id(MemberId::UserId(member.to_owned()))
+        .max_results(1)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .expect("ListGroupMembershipsForMember")
+}
+
+/// Every membership of `group`, in pages of one.
+async fn memberships_of_group(side: &Side, group: &str) -> Vec<GroupMembership> {
+    side.ids
+        .list_group_memberships()
+        .identity_store_id(&side.store_id)
+        .group_id(group)
+        .max_results(1)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .expect("ListGroupMemberships")
+}
+
+/// The names behind the memberships: `group <- user`, sorted.
+fn membership_names(items: &[GroupMembership], names: &BTreeMap<String, String>) -> String {
+    let rows: BTreeSet<String> = items
+        .iter()
+        .map(|m| {
+            let user = match m.member_id() {
+                Some(MemberId::UserId(id)) => name_of(names, id),
+                _ => "?",
+            };
+            format!("{} <- {user}", m.group_id().map_or("?", |g| name_of(names, g)))
+        })
+        .collect();
+    format!("{rows:?}")
+}
+
+/// An Identity Store error as `code ResourceType` (the type when it is a not-found error).
+fn identity_store_error<E>(e: &aws_sdk_identitystore::error::SdkError<E>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let code = e.code().unwrap_or("no error code");
+    // The SDK keeps ResourceType on its typed error only; the raw body has it for every error.
+    let resource_type = e
+        .raw_response()
+        .and_then(|r| r.body().bytes())
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
+        .and_then(|v| v.get("ResourceType").and_then(|t| t.as_str()).map(str::to_owned))
+        .unwrap_or_default();
+    format!("{code} {resource_type}")
+}
+
+/// The membership scenario's observations in names, and what deleting an unknown membership
+/// answered (compared separately: moto and AWS differ there).
+async fn observe_memberships(side: &Side) -> (BTreeMap<&'static str, String>, String) {
+    let mut seen = BTreeMap::new();
+    let ana = side.user_id("userName", USERS[0].0).await.expect("GetUserId userName");
+    let ben = side.user_id("userName", USERS[1].0).await.expect("GetUserId userName");
+    let group = side.group_id().await;
+    let names: BTreeMap<String, String> =
+        [(ana.clone(), USERS[0].0), (ben.clone(), USERS[1].0), (group.clone(), GROUP)]
+            .into_iter()
+            .map(|(id, n)| (id, n.to_owned()))
+            .collect();
+
+    let anas = memberships_for_member(side, &ana).await;
+    seen.insert("ana's memberships", membership_names(&anas, &names));
+    let of_group = memberships_of_group(side, &group).await;
+    seen.insert("the group's memberships", membership_names(&of_group, &names));
+    seen.insert(
+        "every item names this store and a membership id",
+        anas.iter()
+            .chain(&of_group)
+            .all(|m| m.identity_store_id() == side.store_id && !m.membership_id().is_empty())
+            .to_string(),
+    );
+    let listed = anas.first().map(|m| m.membership_id().to_owned()).unwrap_or_default();
+    let resolved = side
+        .ids
+        .get_group_membership_id()
+        .identity_store_id(&side.store_id)
+        .group_id(&group)
+        .member_id(MemberId::UserId(ana.clone()))
+        .send()
+        .await
+        .expect("GetGroupMembershipId");
+    seen.insert("GetGroupMembershipId finds the listed membership", (resolved.membership_id() == listed).to_string());
+    seen.insert("both lists show that membership", of_group.iter().any(|m| m.membership_id() == listed).to_string());
+
+    let described = side
+        .ids
+        .describe_group()
+        .identity_store_id(&side.store_id)
+        .group_id(&group)
+        .send()
+        .await
+        .expect("DescribeGroup");
+    seen.insert(
+        "DescribeGroup",
+        format!(
+            "{} {:?} {:?}",
+            name_of(&names, described.group_id()),
+            described.display_name(),
+            described.description()
+        ),
+    );
+    let unknown_group = "906700a1b2-00000000-0000-4000-8000-000000000000";
+    let missing = side.ids.describe_group().identity_store_id(&side.store_id).group_id(unknown_group).send().await;
+    seen.insert(
+        "DescribeGroup of an unknown group",
+        missing.map(|_| "found".to_owned()).unwrap_or_else(|e| identity_store_error(&e)),
+    );
+
+    side.ids
+        .delete_group_membership()
+        .identity_store_id(&side.store_id)
+        .membership_id(&listed)
+        .send()
+        .await
+        .expect("DeleteGroupMembership");
+    seen.insert(
+        "ana's memberships after the deletion",
+        membership_names(&memberships_for_member(side, &ana).await, &names),
+    );
+    seen.insert(
+        "the group's memberships after the deletion",
+        membership_names(&memberships_of_group(side, &group).await, &names),
+    );
+    let gone = side
+        .ids
+        .get_group_membership_id()
+        .identity_store_id(&side.store_id)
+        .group_id(&group)
+        .member_id(MemberId::UserId(ana.clone()))
+        .send()
+        .await;
+    seen.insert(
+        "GetGroupMembershipId after the deletion",
+        gone.map(|o| format!("found {}", o.membership_id())).unwrap_or_else(|e| identity_store_error(&e)),
+    );
+
+    let again =
+        side.ids.delete_group_membership().identity_store_id(&side.store_id).membership_id(&listed).send().await;
+    let again = again.map(|_| "accepted".to_owned()).unwrap_or_else(|e| identity_store_error(&e));
+    // Whatever it answered, deleting a deleted membership changes nothing on either side.
+    seen.insert(
+        "the group's memberships after deleting the deleted membership",
+        membership_names(&memberships_of_group(side, &group).await, &names),
+    );
+    (seen, again)
+}
+
+#[test]
+fn the_sandbox_and_moto_agree_on_group_memberships() {
+    let org = Org::from_yaml_str(FIXTURE, "parity.yaml").expect("the parity fixture loads");
+    let sandbox = TestSandbox::start(org, Faults::none());
+    let moto = MotoServer::start();
+
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+    let ((from_sandbox, sandbox_again), (from_moto, moto_again)) = runtime.block_on(async {
+        let s = Side::connect(&sandbox.url()).await;
+        let mut m = Side::connect(&moto.url).await;
+        m.seed_moto().await;
+        (observe_memberships(&s).await, observe_memberships(&m).await)
+    });
+
+    // The scenario really happened (not two equally empty answers).
+    assert_eq!(
+        from_sandbox["the group's memberships"],
+        r#"{"Engineers <- ana.lopez@example.com", "Engineers <- ben.ode@example.com"}"#
+    );
+    assert_eq!(from_sandbox["the group's memberships after the deletion"], r#"{"Engineers <- ben.ode@example.com"}"#);
+    assert_eq!(from_sandbox["GetGroupMembershipId after the deletion"], "ResourceNotFoundException GROUP_MEMBERSHIP");
+    assert_eq!(from_sandbox["DescribeGroup of an unknown group"], "ResourceNotFoundException GROUP");
+    assert_eq!(from_sandbox, from_moto, "the sandbox (left) and moto (right) disagree");
+
+    // Deleting a membership that does not exist: the API reference lists ResourceNotFoundException
+    // for DeleteGroupMembership and the sandbox answers it; moto 5.2.5 deletes nothing and answers
+    // success. The state both leave behind is compared above; the answers are pinned here.
+    assert_eq!(sandbox_again, "ResourceNotFoundException GROUP_MEMBERSHIP");
+    assert!(
+        moto_again == "accepted" || moto_again == sandbox_again,
+        "moto's answer to deleting a deleted membership changed: {moto_again}"
+    );
 }

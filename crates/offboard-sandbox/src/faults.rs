@@ -1,5 +1,6 @@
 //! Fault injection: throttling, server errors, latency, dropped connections, slow or failing
-//! asynchronous deletions and per-entity partial failures.
+//! asynchronous deletions, per-entity partial failures and failing removals of group
+//! memberships.
 //!
 //! Every fault is off by default. Random faults draw from one RNG seeded with [`Faults::seed`], and
 //! every request draws the same number of values whatever is enabled, so a sequential client sees
@@ -49,9 +50,14 @@ pub struct Faults {
     pub deletion_delay_ms: u64,
     /// Entities whose batch items fail: AppStream user names (BatchDisassociateUserStack /
     /// BatchAssociateUserStack get `INTERNAL_ERROR` for them), Kendra entity ids or the user name /
-    /// group display name behind one (DisassociatePersonasFromEntities lists them in
-    /// `FailedEntityList`), and Kendra ACL group ids (DeletePrincipalMapping ends `FAILED`).
+    /// group display name behind one (DisassociatePersonasFromEntities and
+    /// DisassociateEntitiesFromExperience list them in `FailedEntityList`), and Kendra ACL group
+    /// ids (DeletePrincipalMapping ends `FAILED`).
     pub fail_entities: BTreeSet<String>,
+    /// Identity Store group memberships whose `DeleteGroupMembership` is refused with
+    /// `ConflictException` (nothing changes), named by membership id, group id, group display
+    /// name, user id or user name (a user name fails every membership of that user).
+    pub fail_memberships: BTreeSet<String>,
     /// Principals whose SSO assignment deletions end `FAILED` (with a `FailureReason`): a
     /// principal id, a user name or a group display name.
     pub fail_deletions: BTreeSet<String>,
@@ -113,6 +119,11 @@ impl Faults {
         self
     }
 
+    pub fn with_failing_membership(mut self, membership: impl Into<String>) -> Faults {
+        self.fail_memberships.insert(membership.into());
+        self
+    }
+
     pub fn with_failing_deletion(mut self, principal: impl Into<String>) -> Faults {
         self.fail_deletions.insert(principal.into());
         self
@@ -142,6 +153,12 @@ impl Faults {
     /// Whether any of `names` (an id and the readable names behind it) is a failing entity.
     pub(crate) fn entity_fails(&self, names: &[&str]) -> bool {
         names.iter().any(|n| self.fail_entities.contains(*n))
+    }
+
+    /// Whether any of `names` (a membership id and the ids and names of its group and user) is a
+    /// membership whose removal fails.
+    pub(crate) fn membership_fails(&self, names: &[&str]) -> bool {
+        names.iter().any(|n| self.fail_memberships.contains(*n))
     }
 
     /// Whether any of `names` is a principal whose deletions fail.
@@ -324,6 +341,18 @@ mod tests {
         let partial: Faults = serde_json::from_str(r#"{"error_rate":0.25}"#).unwrap();
         assert_eq!(partial.error_rate, 0.25);
         assert!(serde_json::from_str::<Faults>(r#"{"eror_rate":0.25}"#).is_err());
+    }
+
+    #[test]
+    fn failing_memberships_match_any_name_of_the_membership() {
+        let faults: Faults = serde_json::from_str(r#"{"fail_memberships":["Finance","m-1"]}"#).unwrap();
+        assert_eq!(faults, Faults::none().with_failing_membership("m-1").with_failing_membership("Finance"));
+        assert!(faults.membership_fails(&["m-2", "g-1", "Finance", "u-1", "tara"]));
+        assert!(faults.membership_fails(&["m-1", "g-2", "Data Science", "u-1", "tara"]));
+        assert!(!faults.membership_fails(&["m-2", "g-2", "Data Science", "u-1", "tara"]));
+        // Entity and deletion faults are separate sets.
+        assert!(!faults.entity_fails(&["Finance"]));
+        assert!(!faults.deletion_fails(&["Finance"]));
     }
 
     #[test]

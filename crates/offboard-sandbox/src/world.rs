@@ -12,9 +12,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde_json::Value;
 
 use crate::faults::Faults;
-use crate::fixture::{Assignment, FIXTURE_EPOCH_SECONDS, MemberGroup, Org, PrincipalType, StackAssociation};
+use crate::fixture::{
+    Assignment, FIXTURE_EPOCH_SECONDS, MemberGroup, Membership, Org, PrincipalType, StackAssociation,
+};
 use crate::snapshot::{
-    AssignmentRecord, AssociationRecord, DeletionRecord, GroupMappingRecord, PersonaRecord, StateSnapshot,
+    AssignmentRecord, AssociationRecord, DeletionRecord, ExperienceEntityRecord, GroupMappingRecord,
+    GroupMembershipRecord, PersonaRecord, StateSnapshot,
 };
 
 /// Wall-clock and monotonic time of one request.
@@ -130,6 +133,10 @@ pub(crate) const MAX_SUMMARIES: usize = 10;
 #[derive(Debug)]
 pub(crate) struct World {
     pub org: Org,
+    /// Identity Store group memberships by membership id: the fixture's, less the deleted ones.
+    /// `org.identity_store.memberships` stays the fixture's list; every read goes through this
+    /// map, so a deletion is visible everywhere at once.
+    pub memberships: BTreeMap<String, Membership>,
     pub assignments: BTreeSet<Assignment>,
     pub deletions: Vec<Deletion>,
     pub associations: BTreeSet<StackAssociation>,
@@ -141,6 +148,7 @@ pub(crate) struct World {
 
 impl World {
     pub fn new(org: Org) -> World {
+        let memberships = org.identity_store.memberships.iter().map(|m| (m.id.clone(), m.clone())).collect();
         let assignments = org.sso.assignments.iter().cloned().collect();
         let associations = org.appstream.associations.iter().cloned().collect();
         let mut personas = BTreeMap::new();
@@ -149,6 +157,7 @@ impl World {
         for index in &org.kendra.indexes {
             for exp in &index.experiences {
                 let entities = experience_entities.entry((index.id.clone(), exp.id.clone())).or_default();
+                entities.extend(exp.entities.iter().map(|e| e.entity_id.clone()));
                 for p in &exp.personas {
                     entities.insert(p.entity_id.clone());
                     personas.insert(
@@ -184,7 +193,16 @@ impl World {
                 );
             }
         }
-        World { org, assignments, deletions: Vec::new(), associations, personas, experience_entities, mappings }
+        World {
+            org,
+            memberships,
+            assignments,
+            deletions: Vec::new(),
+            associations,
+            personas,
+            experience_entities,
+            mappings,
+        }
     }
 
     /// Completes asynchronous work that has been pending for at least `faults.deletion_delay()`.
@@ -279,14 +297,15 @@ impl World {
                 authentication_type: a.authentication_type.clone(),
             })
             .collect();
+        let entity = |entity_id: &String| match org.entity(entity_id) {
+            Some((t, name)) => (t.as_str(), name.to_owned()),
+            None => ("USER", entity_id.clone()),
+        };
         let mut kendra_personas: Vec<PersonaRecord> = self
             .personas
             .iter()
             .map(|((index_id, experience_id, entity_id), p)| {
-                let (entity_type, entity_name) = match org.entity(entity_id) {
-                    Some((t, name)) => (t.as_str(), name.to_owned()),
-                    None => ("USER", entity_id.clone()),
-                };
+                let (entity_type, entity_name) = entity(entity_id);
                 PersonaRecord {
                     index_id: index_id.clone(),
                     experience_id: experience_id.clone(),
@@ -316,7 +335,45 @@ impl World {
                     .unwrap_or_default(),
             })
             .collect();
-        StateSnapshot { sso_assignments, sso_deletions, appstream_associations, kendra_personas, kendra_group_mappings }
+        let mut kendra_experience_entities: Vec<ExperienceEntityRecord> = self
+            .experience_entities
+            .iter()
+            .flat_map(|((index_id, experience_id), entities)| {
+                entities.iter().map(move |entity_id| (index_id, experience_id, entity_id))
+            })
+            .map(|(index_id, experience_id, entity_id)| {
+                let (entity_type, entity_name) = entity(entity_id);
+                ExperienceEntityRecord {
+                    index_id: index_id.clone(),
+                    experience_id: experience_id.clone(),
+                    entity_name,
+                    entity_type: entity_type.to_owned(),
+                    entity_id: entity_id.clone(),
+                }
+            })
+            .collect();
+        kendra_experience_entities.sort();
+        let mut group_memberships: Vec<GroupMembershipRecord> = self
+            .memberships
+            .values()
+            .map(|m| GroupMembershipRecord {
+                group_name: principal_name(PrincipalType::Group, &m.group_id),
+                user_name: principal_name(PrincipalType::User, &m.user_id),
+                membership_id: m.id.clone(),
+                group_id: m.group_id.clone(),
+                user_id: m.user_id.clone(),
+            })
+            .collect();
+        group_memberships.sort();
+        StateSnapshot {
+            sso_assignments,
+            sso_deletions,
+            appstream_associations,
+            kendra_personas,
+            kendra_group_mappings,
+            group_memberships,
+            kendra_experience_entities,
+        }
     }
 }
 

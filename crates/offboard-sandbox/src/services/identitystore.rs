@@ -1,29 +1,63 @@
-//! Identity Store (`AWSIdentityStore`): resolving user names, emails and group names to ids.
+//! Identity Store (`AWSIdentityStore`): resolving user names, emails and group names to ids, and
+//! reading and removing group memberships.
+//!
+//! Group memberships are state ([`World::memberships`]): `DeleteGroupMembership` removes one at
+//! once (the operation is synchronous on AWS too), and every read that lists memberships —
+//! `ListGroupMembershipsForMember`, `ListGroupMemberships`, `GetGroupMembershipId`, the snapshot —
+//! reads that state. Nothing else derives access from memberships: SSO Admin's
+//! `ListAccountAssignmentsForPrincipal` lists a user's direct assignments only (AWS does not
+//! document rows inherited through groups, so the sandbox never invents them), and Kendra's
+//! principal mappings keep their own member lists.
 //!
 //! Guesses where AWS documents nothing: user names and emails match case-insensitively (moto 5.2.5
 //! does so too), group display names exactly; an unknown identity store id is
 //! `ResourceNotFoundException` with `ResourceType` `IDENTITY_STORE`; `ExternalId` lookups find
-//! nothing (fixtures declare no external ids).
+//! nothing (fixtures declare no external ids). Ids may be given in their ARN form where the model
+//! allows it; an ARN of another kind (a group ARN as a `MembershipId`) names nothing and is not
+//! found. `GetGroupMembershipId` answers `ResourceType` `GROUP` for an unknown group, `USER` for
+//! an unknown user and `GROUP_MEMBERSHIP` when both exist but the user is not a member;
+//! `ListGroupMemberships` of an unknown group is `GROUP` not found (moto lists nothing instead).
+//! `DeleteGroupMembership` of an unknown (or already deleted) membership is
+//! `ResourceNotFoundException` with `ResourceType` `GROUP_MEMBERSHIP`, as the API reference lists
+//! (moto 5.2.5 answers success). A membership in [`crate::Faults::fail_memberships`] is refused
+//! with `ConflictException` (`Reason` `CONCURRENT_MODIFICATION`; the one error the model declares
+//! for `DeleteGroupMembership` alone) and stays. `DescribeGroup` answers `Revision` `1` and the
+//! fixture's timestamps.
 
 use serde_json::{Map, Value, json};
 
 use super::{Ctx, not_emulated, put_opt, required_str};
 use crate::api_error::ApiError;
-use crate::fixture::{Org, User};
+use crate::fixture::{Group, Membership, Org, User};
 use crate::pagination::Pager;
 use crate::service::AwsService;
 use crate::world::{FIXTURE_EPOCH, World, timestamp};
 
-pub(super) const OPERATIONS: &[&str] = &["GetUserId", "GetGroupId", "ListGroupMembershipsForMember", "DescribeUser"];
+pub(super) const OPERATIONS: &[&str] = &[
+    "GetUserId",
+    "GetGroupId",
+    "ListGroupMembershipsForMember",
+    "ListGroupMemberships",
+    "GetGroupMembershipId",
+    "DeleteGroupMembership",
+    "DescribeUser",
+    "DescribeGroup",
+];
 
-pub(super) fn handle(world: &mut World, _ctx: &Ctx<'_>, operation: &str, input: &Value) -> Result<Value, ApiError> {
-    let org = &world.org;
-    check_store(org, input)?;
+/// Model maximum of `MaxResults` for the Identity Store list operations, used as the default too.
+const PAGE: usize = 100;
+
+pub(super) fn handle(world: &mut World, ctx: &Ctx<'_>, operation: &str, input: &Value) -> Result<Value, ApiError> {
+    check_store(&world.org, input)?;
     match operation {
-        "GetUserId" => get_id(org, input, Entity::User),
-        "GetGroupId" => get_id(org, input, Entity::Group),
-        "ListGroupMembershipsForMember" => list_memberships(org, input),
-        "DescribeUser" => describe_user(org, input),
+        "GetUserId" => get_id(&world.org, input, Entity::User),
+        "GetGroupId" => get_id(&world.org, input, Entity::Group),
+        "ListGroupMembershipsForMember" => list_memberships_for_member(world, input),
+        "ListGroupMemberships" => list_memberships_of_group(world, input),
+        "GetGroupMembershipId" => get_membership_id(world, input),
+        "DeleteGroupMembership" => delete_membership(world, ctx, input),
+        "DescribeUser" => describe_user(&world.org, input),
+        "DescribeGroup" => describe_group(&world.org, input),
         other => Err(not_emulated(AwsService::IdentityStore, other)),
     }
 }
@@ -45,11 +79,6 @@ fn not_found(resource_type: &str, resource_id: Option<&str>, message: String) ->
         err = err.with("ResourceId", id);
     }
     err
-}
-
-/// Strips the ARN form of a resource id (`arn:aws:identitystore:::user/<id>`).
-fn bare_id(id: &str) -> &str {
-    id.rsplit('/').next().unwrap_or(id)
 }
 
 fn arn(kind: &str, id: &str) -> String {
@@ -160,33 +189,118 @@ fn member_user<'a>(org: &'a Org, input: &Value, member: &str) -> Result<&'a User
             .ok_or_else(|| ApiError::validation("MemberId must specify UserId"))?,
         _ => required_str(input, member)?,
     };
-    org.user_by_id(bare_id(given)).ok_or_else(|| not_found("USER", Some(given), format!("USER {given} not found.")))
+    id_of(given, "user")
+        .and_then(|id| org.user_by_id(id))
+        .ok_or_else(|| not_found("USER", Some(given), format!("USER {given} not found.")))
 }
 
-fn list_memberships(org: &Org, input: &Value) -> Result<Value, ApiError> {
-    let user = member_user(org, input, "MemberId")?;
-    let pager = Pager::new("ListGroupMembershipsForMember", input, 100, 100)?;
-    let items = org
-        .identity_store
+/// The bare id of `given`, which may also be the ARN form of a `kind` resource
+/// (`arn:aws:identitystore:::membership/<id>`); `None` for an ARN of another kind.
+fn id_of<'a>(given: &'a str, kind: &str) -> Option<&'a str> {
+    match given.split_once(":::") {
+        Some((_, rest)) => rest.strip_prefix(kind)?.strip_prefix('/'),
+        None => Some(given),
+    }
+}
+
+/// The group named by `GroupId` (bare or ARN).
+fn group<'a>(org: &'a Org, input: &Value) -> Result<&'a Group, ApiError> {
+    let given = required_str(input, "GroupId")?;
+    id_of(given, "group")
+        .and_then(|id| org.group_by_id(id))
+        .ok_or_else(|| not_found("GROUP", Some(given), format!("GROUP {given} not found.")))
+}
+
+/// A membership as the API shows it (`GroupMembership`).
+fn membership_json(org: &Org, m: &Membership) -> Value {
+    json!({
+        "IdentityStoreId": org.identity_store.id,
+        "MembershipId": m.id,
+        "MembershipArn": arn("membership", &m.id),
+        "GroupId": m.group_id,
+        "MemberId": {"UserId": m.user_id},
+        "CreatedAt": timestamp(FIXTURE_EPOCH),
+        "UpdatedAt": timestamp(FIXTURE_EPOCH),
+    })
+}
+
+/// One page of the current memberships that `keep` selects, keyed by membership id.
+fn list_memberships(
+    world: &World,
+    input: &Value,
+    operation: &str,
+    keep: impl Fn(&Membership) -> bool,
+) -> Result<Value, ApiError> {
+    let pager = Pager::new(operation, input, PAGE, PAGE)?;
+    let items = world
         .memberships
-        .iter()
-        .filter(|m| m.user_id == user.id)
-        .map(|m| {
-            (
-                m.id.clone(),
-                json!({
-                    "IdentityStoreId": org.identity_store.id,
-                    "MembershipId": m.id,
-                    "MembershipArn": arn("membership", &m.id),
-                    "GroupId": m.group_id,
-                    "MemberId": {"UserId": m.user_id},
-                    "CreatedAt": timestamp(FIXTURE_EPOCH),
-                    "UpdatedAt": timestamp(FIXTURE_EPOCH),
-                }),
-            )
-        })
+        .values()
+        .filter(|m| keep(m))
+        .map(|m| (m.id.clone(), membership_json(&world.org, m)))
         .collect();
     Ok(pager.list_output("GroupMemberships", items))
+}
+
+fn list_memberships_for_member(world: &World, input: &Value) -> Result<Value, ApiError> {
+    let user = member_user(&world.org, input, "MemberId")?;
+    list_memberships(world, input, "ListGroupMembershipsForMember", |m| m.user_id == user.id)
+}
+
+fn list_memberships_of_group(world: &World, input: &Value) -> Result<Value, ApiError> {
+    let group = group(&world.org, input)?;
+    list_memberships(world, input, "ListGroupMemberships", |m| m.group_id == group.id)
+}
+
+fn get_membership_id(world: &World, input: &Value) -> Result<Value, ApiError> {
+    let org = &world.org;
+    let group = group(org, input)?;
+    let user = member_user(org, input, "MemberId")?;
+    let Some(m) = world.memberships.values().find(|m| m.group_id == group.id && m.user_id == user.id) else {
+        return Err(not_found(
+            "GROUP_MEMBERSHIP",
+            None,
+            format!("User {} is not a member of group {}.", user.id, group.id),
+        ));
+    };
+    Ok(json!({
+        "IdentityStoreId": org.identity_store.id,
+        "MembershipId": m.id,
+        "MembershipArn": arn("membership", &m.id),
+    }))
+}
+
+fn delete_membership(world: &mut World, ctx: &Ctx<'_>, input: &Value) -> Result<Value, ApiError> {
+    let given = required_str(input, "MembershipId")?;
+    let Some(m) = id_of(given, "membership").and_then(|id| world.memberships.get(id)) else {
+        return Err(not_found("GROUP_MEMBERSHIP", Some(given), format!("GROUP_MEMBERSHIP {given} not found.")));
+    };
+    let org = &world.org;
+    let group_name = org.group_by_id(&m.group_id).map_or("", |g| g.display_name.as_str());
+    let user_name = org.user_by_id(&m.user_id).map_or("", |u| u.user_name.as_str());
+    if ctx.faults.membership_fails(&[&m.id, &m.group_id, group_name, &m.user_id, user_name]) {
+        return Err(ApiError::conflict(format!(
+            "The group membership {} is being modified by another request; try again later (injected fault).",
+            m.id
+        ))
+        .with("Reason", "CONCURRENT_MODIFICATION"));
+    }
+    let id = m.id.clone();
+    world.memberships.remove(&id);
+    Ok(json!({}))
+}
+
+fn describe_group(org: &Org, input: &Value) -> Result<Value, ApiError> {
+    let group = group(org, input)?;
+    let mut out = Map::new();
+    out.insert("IdentityStoreId".to_owned(), json!(org.identity_store.id));
+    out.insert("GroupId".to_owned(), json!(group.id));
+    out.insert("GroupArn".to_owned(), json!(arn("group", &group.id)));
+    out.insert("Revision".to_owned(), json!("1"));
+    out.insert("DisplayName".to_owned(), json!(group.display_name));
+    put_opt(&mut out, "Description", group.description.clone().filter(|d| !d.is_empty()));
+    out.insert("CreatedAt".to_owned(), timestamp(FIXTURE_EPOCH));
+    out.insert("UpdatedAt".to_owned(), timestamp(FIXTURE_EPOCH));
+    Ok(Value::Object(out))
 }
 
 fn describe_user(org: &Org, input: &Value) -> Result<Value, ApiError> {

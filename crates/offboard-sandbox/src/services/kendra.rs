@@ -19,6 +19,20 @@
 //! of the identity store fails in `FailedEntityList`, and so does one in
 //! [`crate::Faults::fail_entities`] (by id, user name or group display name); an entity without a
 //! persona succeeds (nothing to do).
+//!
+//! Experience entities (chosen, not observed): `DisassociateEntitiesFromExperience` removes the
+//! entity's access at once (`ListExperienceEntities` stops listing it) and leaves its persona
+//! alone: AWS documents access and personas as two separate records with separate removal calls,
+//! so the sandbox does not invent a cascade, and a client that removes access but forgets the
+//! persona leaves a persona behind that `ListEntityPersonas` and the snapshot still show. (offboard
+//! removes personas first and entities second, so it does not depend on this choice.) An entry
+//! fails in `FailedEntityList`, and the rest of the batch still applies, when the entity is not
+//! associated with the experience (including one already removed, or named twice in the request),
+//! when its `EntityType` is not what the identity store says the id is, or when it is in
+//! [`crate::Faults::fail_entities`]. The model allows 40 entries in but only 25 failures out; beyond
+//! 25 failures the rest are not reported (an answer AWS's model could not carry otherwise), so
+//! only a re-read shows them. With no failure `FailedEntityList` is left out, as for
+//! `DisassociatePersonasFromEntities` (the model's list has length 1..25).
 
 use serde_json::{Map, Value, json};
 
@@ -37,6 +51,7 @@ pub(super) const OPERATIONS: &[&str] = &[
     "ListEntityPersonas",
     "ListExperienceEntities",
     "DisassociatePersonasFromEntities",
+    "DisassociateEntitiesFromExperience",
     "DescribePrincipalMapping",
     "DeletePrincipalMapping",
     "PutPrincipalMapping",
@@ -55,6 +70,7 @@ pub(super) fn handle(world: &mut World, ctx: &Ctx<'_>, operation: &str, input: &
         "ListEntityPersonas" => list_personas(world, input),
         "ListExperienceEntities" => list_entities(world, input),
         "DisassociatePersonasFromEntities" => disassociate(world, ctx, input),
+        "DisassociateEntitiesFromExperience" => disassociate_entities(world, ctx, input),
         "DescribePrincipalMapping" => describe_mapping(world, input),
         "DeletePrincipalMapping" => mapping_action(world, ctx, input, false),
         "PutPrincipalMapping" => mapping_action(world, ctx, input, true),
@@ -266,6 +282,53 @@ fn disassociate(world: &mut World, ctx: &Ctx<'_>, input: &Value) -> Result<Value
     }
     let mut out = Map::new();
     // The model's list has length 1..25: with no failures the member is left out.
+    if !failed.is_empty() {
+        out.insert("FailedEntityList".to_owned(), Value::Array(failed));
+    }
+    Ok(Value::Object(out))
+}
+
+/// Most `FailedEntity` items an answer carries (the model's `FailedEntityList` has length 1..25).
+const MAX_FAILED: usize = 25;
+
+fn disassociate_entities(world: &mut World, ctx: &Ctx<'_>, input: &Value) -> Result<Value, ApiError> {
+    let (idx, exp) = experience(&world.org, input)?;
+    let key = (idx.id.clone(), exp.to_owned());
+    let entries = input
+        .get("EntityList")
+        .and_then(Value::as_array)
+        .ok_or_else(|| ApiError::validation("EntityList must be specified"))?;
+    let mut failed = Vec::new();
+    for entry in entries {
+        // Model validation made both members required strings; skip anything else defensively.
+        let (Some(id), Some(wanted)) =
+            (entry.get("EntityId").and_then(Value::as_str), entry.get("EntityType").and_then(Value::as_str))
+        else {
+            continue;
+        };
+        let known = world.org.entity(id).map(|(kind, name)| (kind, name.to_owned()));
+        let associated = world.experience_entities.get(&key).is_some_and(|set| set.contains(id));
+        let message = match &known {
+            Some((kind, _)) if kind.as_str() != wanted => {
+                Some(format!("The entity {id} is a {} in the identity source, not a {wanted}.", kind.as_str()))
+            }
+            _ if !associated => Some(format!("The entity {id} does not have access to experience {}.", key.1)),
+            Some((_, name)) if ctx.faults.entity_fails(&[id, name]) => {
+                Some(format!("Failed to remove the access of entity {id}; try again later."))
+            }
+            _ => None,
+        };
+        match message {
+            Some(m) => failed.push(json!({"EntityId": id, "ErrorMessage": m})),
+            None => {
+                if let Some(set) = world.experience_entities.get_mut(&key) {
+                    set.remove(id);
+                }
+            }
+        }
+    }
+    failed.truncate(MAX_FAILED);
+    let mut out = Map::new();
     if !failed.is_empty() {
         out.insert("FailedEntityList".to_owned(), Value::Array(failed));
     }
