@@ -5,7 +5,9 @@
 //! catches any removal outside the plan, whoever the principal, without listing what must stay.
 
 use offboard_core::grant::Persona;
-use offboard_core::grant::{AppstreamAssociation, KendraGroupMapping, KendraPersona, SsoAssignment};
+use offboard_core::grant::{
+    AppstreamAssociation, GroupMembership, KendraExperienceEntity, KendraGroupMapping, KendraPersona, SsoAssignment,
+};
 use offboard_core::{Grant, Plan, PrincipalKind};
 use offboard_sandbox::StateSnapshot;
 use std::collections::BTreeSet;
@@ -47,7 +49,22 @@ pub fn grants(snapshot: &StateSnapshot) -> BTreeSet<Grant> {
             group_id: m.group_id.clone(),
         })
     });
-    sso.chain(appstream).chain(personas).chain(mappings).collect()
+    let memberships = snapshot.group_memberships.iter().map(|m| {
+        Grant::GroupMembership(GroupMembership {
+            group_id: m.group_id.clone(),
+            member_id: m.user_id.clone(),
+            membership_id: m.membership_id.clone(),
+        })
+    });
+    let entities = snapshot.kendra_experience_entities.iter().map(|e| {
+        Grant::KendraExperienceEntity(KendraExperienceEntity {
+            index_id: e.index_id.clone(),
+            experience_id: e.experience_id.clone(),
+            entity_id: e.entity_id.clone(),
+            entity_type: principal_kind(&e.entity_type),
+        })
+    });
+    sso.chain(appstream).chain(personas).chain(mappings).chain(memberships).chain(entities).collect()
 }
 
 fn principal_kind(text: &str) -> PrincipalKind {

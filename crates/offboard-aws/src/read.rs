@@ -1,20 +1,27 @@
 //! Reading live access: what `plan` needs (`read_state`) and what `apply`/`verify` re-check
 //! (`presence`).
 //!
-//! Only what the policy names is read: each leaver is resolved in the Identity Store, then only
-//! the services in its scope are asked about it. Reads that several leavers share (the personas
-//! of a Kendra experience) are made once. Everything runs concurrently within the rate limits.
+//! Only what the policy names is read: each leaver is resolved in the Identity Store, its groups
+//! (for users) are listed, then every configured service is asked about the leaver and about
+//! each of those groups, once per group however many leavers share it. A service outside a
+//! leaver's `scope` is read too, so the plan shows that access as out of scope instead of
+//! hiding it. Reads that several subjects share (the personas of a Kendra experience) are made
+//! once. Everything runs concurrently within the rate limits.
 //!
-//! Calls per run, for L leavers (U users, G groups) and E configured Kendra experiences:
+//! Calls per run, for L leavers (U users, G groups), M distinct groups the users are members of,
+//! and E configured Kendra experiences:
 //! - identity: per user, `GetUserId` by name (+1 `GetUserId` by `emails.value` when the
 //!   userName does not match) and a `DescribeUser` (userName and primary email); `DescribeUser`
 //!   per user by id; `GetGroupId` per group by name, `DescribeGroup` per group by id;
 //!   `ListInstances` once;
-//! - `ListAccountAssignmentsForPrincipal` per found principal (pages);
+//! - `ListGroupMembershipsForMember` per found user (pages), `DescribeGroup` per distinct group
+//!   of those memberships;
+//! - `ListAccountAssignmentsForPrincipal` per found principal and per group of a membership
+//!   (pages);
 //! - `DescribeUserStackAssociations` per user and distinct name (declared, userName, primary
 //!   email; pages), also for users the Identity Store does not know; no `DescribeStacks`;
-//! - `ListEntityPersonas` and `ListExperienceEntities` per experience (pages), once for all
-//!   leavers;
+//! - `ListEntityPersonas` per experience, `ListExperienceEntities` per experience twice (the
+//!   persona edge reads entity types, the entity edge the entities), once for all leavers;
 //! - `DescribePrincipalMapping` per group with `kendra_group_id`, per index: at index level and
 //!   at each configured data source;
 //! - `DescribePermissionSet` per distinct permission set seen, for labels only.
@@ -63,22 +70,20 @@ pub async fn read_state(clients: &Clients, policy: &Policy, limits: &Limits) -> 
         memberships.iter().flat_map(|seen| seen.grants.iter()).filter_map(|g| g.group_id()).collect();
     let groups = read_groups(&s, store.as_deref(), group_ids).await?;
 
-    // 3. Each edge observes the leavers whose scope covers it (found or not: an edge that
-    // needs the Identity Store id skips a leaver the store does not know), and the groups of
-    // step 2 in every configured service, in one pass so reads they share are made once.
+    // 3. Each edge observes every leaver (found or not: an edge that needs the Identity Store
+    // id skips a leaver the store does not know) and the groups of step 2, in every configured
+    // service, in one pass so reads they share are made once. A service outside a leaver's
+    // `scope` is read too: the planner keeps its grants as "out of scope", and the plan shows
+    // them rather than hiding access the leaver still has.
     let configured = cfg.configured_services();
     let group_subjects: Vec<Subject<'_>> =
         groups.iter().map(|g| Subject { leaver: &g.leaver, resolution: &g.resolution }).collect();
-    let n = subjects.len();
     let everyone: Vec<Subject<'_>> = subjects.iter().chain(&group_subjects).copied().collect();
-    let in_scope = |i: usize, sub: &Subject<'_>, phase: Phase| {
-        let service = phase.service();
-        phase != Phase::GroupMemberships
-            && configured.contains(&service)
-            && (i >= n || sub.leaver.scope.contains(&service))
-    };
-    let indexed: Vec<(usize, Subject<'_>)> = everyone.into_iter().enumerate().collect();
-    let seen = edge::observe_indexed(&s, at, &indexed, in_scope).await?;
+    let n = subjects.len();
+    let seen = edge::observe(&s, at, &everyone, |_, phase| {
+        phase != Phase::GroupMemberships && configured.contains(&phase.service())
+    })
+    .await?;
     let (leaver_seen, group_seen) = seen.split_at(n);
 
     let principals: Vec<ObservedPrincipal> = policy

@@ -226,33 +226,17 @@ pub(crate) fn present_items<'a>(a: &'a Action, presence: &Presence) -> Vec<&'a A
 }
 
 /// The grants of every subject, edge by edge, in the order of `subjects`. `in_scope(subject,
-/// phase)` says whether the subject's scope covers the edge.
+/// phase)` says whether the edge observes the subject.
 pub(crate) async fn observe(
     s: &Session<'_>,
     at: Where<'_>,
     subjects: &[Subject<'_>],
     in_scope: impl Fn(&Subject<'_>, Phase) -> bool,
 ) -> Result<Vec<Seen>, AwsError> {
-    let indexed: Vec<(usize, Subject<'_>)> = subjects.iter().copied().enumerate().collect();
-    observe_indexed(s, at, &indexed, |_, sub, phase| in_scope(sub, phase)).await
-}
-
-/// [`observe`], with the subject's position passed to `in_scope` (so callers can tell apart
-/// kinds of subjects in one pass: leavers and the groups of their memberships).
-pub(crate) async fn observe_indexed(
-    s: &Session<'_>,
-    at: Where<'_>,
-    subjects: &[(usize, Subject<'_>)],
-    in_scope: impl Fn(usize, &Subject<'_>, Phase) -> bool,
-) -> Result<Vec<Seen>, AwsError> {
     let mut out: Vec<Seen> = vec![Seen::default(); subjects.len()];
     for phase in Phase::ALL {
-        let (index, chosen): (Vec<usize>, Vec<Subject<'_>>) = subjects
-            .iter()
-            .enumerate()
-            .filter(|(_, (i, sub))| in_scope(*i, sub, phase))
-            .map(|(pos, (_, sub))| (pos, *sub))
-            .unzip();
+        let (index, chosen): (Vec<usize>, Vec<Subject<'_>>) =
+            subjects.iter().enumerate().filter(|(_, sub)| in_scope(sub, phase)).map(|(i, sub)| (i, *sub)).unzip();
         if chosen.is_empty() {
             continue;
         }
