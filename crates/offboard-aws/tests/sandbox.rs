@@ -8,7 +8,9 @@ mod common;
 use common::*;
 use offboard_aws::{ApplyReport, CallStats, Clients, ConnectOptions, Limits};
 use offboard_core::edge::sso_assignment::DeleteAccountAssignment;
-use offboard_core::grant::{AppstreamAssociation, KendraGroupMapping, KendraPersona, SsoAssignment};
+use offboard_core::grant::{
+    AppstreamAssociation, GroupMembership, KendraExperienceEntity, KendraGroupMapping, KendraPersona, SsoAssignment,
+};
 use offboard_core::grant::{Grant, Persona};
 use offboard_core::outcome::OutcomeResult;
 use offboard_core::plan::Plan;
@@ -64,6 +66,21 @@ fn grants_in(s: &StateSnapshot) -> BTreeSet<Grant> {
             entity_id: p.entity_id.clone(),
             persona: if p.persona == "OWNER" { Persona::Owner } else { Persona::Viewer },
             entity_type: Some(if p.entity_type == "GROUP" { PrincipalKind::Group } else { PrincipalKind::User }),
+        }));
+    }
+    for m in &s.group_memberships {
+        out.insert(Grant::GroupMembership(GroupMembership {
+            group_id: m.group_id.clone(),
+            member_id: m.user_id.clone(),
+            membership_id: m.membership_id.clone(),
+        }));
+    }
+    for e in &s.kendra_experience_entities {
+        out.insert(Grant::KendraExperienceEntity(KendraExperienceEntity {
+            index_id: e.index_id.clone(),
+            experience_id: e.experience_id.clone(),
+            entity_id: e.entity_id.clone(),
+            entity_type: if e.entity_type == "GROUP" { PrincipalKind::Group } else { PrincipalKind::User },
         }));
     }
     for m in s.kendra_group_mappings.iter().filter(|m| m.present && m.status != "DELETING") {
@@ -178,18 +195,33 @@ async fn read_state_finds_the_example_policies_grants() {
         if services.contains(&"kendra") {
             out.extend(grants_in(&StateSnapshot {
                 kendra_personas: snap.personas_of(name).into_iter().cloned().collect(),
+                kendra_experience_entities: snap.experience_entities_of(name).into_iter().cloned().collect(),
+                ..StateSnapshot::default()
+            }));
+        }
+        if services.contains(&"identity_store") {
+            out.extend(grants_in(&StateSnapshot {
+                group_memberships: snap.memberships_of(name).into_iter().cloned().collect(),
                 ..StateSnapshot::default()
             }));
         }
         out
     };
-    let all_services = ["sso", "appstream", "kendra"];
+    let all_services = ["sso", "appstream", "kendra", "identity_store"];
     assert_eq!(by_name(&state, &PrincipalRef::user_name(ALICE)).grants, expected(ALICE, &all_services));
     assert_eq!(by_name(&state, &PrincipalRef::user_name(BOB)).grants, expected(BOB, &all_services));
-    // Carol's scope is [sso, kendra]: her AppStream association is not even read.
-    assert_eq!(by_name(&state, &PrincipalRef::user_name(CAROL)).grants, expected(CAROL, &["sso", "kendra"]));
+    // Carol's scope leaves AppStream out, but it is read all the same: the plan shows it as out
+    // of scope rather than hiding it.
+    assert_eq!(by_name(&state, &PrincipalRef::user_name(CAROL)).grants, expected(CAROL, &all_services));
     assert!(!snap.associations_of(CAROL).is_empty(), "fixture: Carol has an AppStream association");
     assert_eq!(by_name(&state, &PrincipalRef::user_name(ERIN)).grants, expected(ERIN, &all_services));
+    // Alice's groups, read once each, with their names and their own access.
+    for m in snap.memberships_of(ALICE) {
+        let group = state.groups.get(&m.group_id).unwrap_or_else(|| panic!("group {} not read", m.group_name));
+        assert_eq!(group.name.as_deref(), Some(m.group_name.as_str()));
+        assert_eq!(group.grants, expected(&m.group_name, &["sso", "kendra"]), "{}", m.group_name);
+    }
+    assert!(!snap.memberships_of(ALICE).is_empty(), "fixture: Alice is a member of groups");
     let interns = by_name(&state, &PrincipalRef::group_name(INTERNS));
     let mut want = expected(INTERNS, &["sso", "kendra"]);
     want.extend(
@@ -343,7 +375,9 @@ async fn partial_batch_failures_are_reported_item_by_item() {
         assert!(
             matches!(
                 o.grant,
-                Grant::AppstreamAssociation(AppstreamAssociation { .. }) | Grant::KendraPersona(KendraPersona { .. })
+                Grant::AppstreamAssociation(AppstreamAssociation { .. })
+                    | Grant::KendraPersona(KendraPersona { .. })
+                    | Grant::KendraExperienceEntity(KendraExperienceEntity { .. })
             ),
             "unexpected failure: {o:#?}"
         );
