@@ -82,6 +82,28 @@ impl TestSandbox {
         aws_sdk_ssoadmin::Client::from_conf(config)
     }
 
+    /// An Identity Store client for this sandbox.
+    pub fn identity_store(&self) -> aws_sdk_identitystore::Client {
+        let config = aws_sdk_identitystore::Config::builder()
+            .behavior_version(aws_sdk_identitystore::config::BehaviorVersion::latest())
+            .region(aws_sdk_identitystore::config::Region::new(crate::cli::REGION))
+            .credentials_provider(credentials())
+            .endpoint_url(self.url())
+            .build();
+        aws_sdk_identitystore::Client::from_conf(config)
+    }
+
+    /// An AppStream client for this sandbox.
+    pub fn appstream(&self) -> aws_sdk_appstream::Client {
+        let config = aws_sdk_appstream::Config::builder()
+            .behavior_version(aws_sdk_appstream::config::BehaviorVersion::latest())
+            .region(aws_sdk_appstream::config::Region::new(crate::cli::REGION))
+            .credentials_provider(credentials())
+            .endpoint_url(self.url())
+            .build();
+        aws_sdk_appstream::Client::from_conf(config)
+    }
+
     /// A Kendra client for this sandbox.
     pub fn kendra(&self) -> aws_sdk_kendra::Client {
         let config = aws_sdk_kendra::Config::builder()

@@ -79,6 +79,7 @@ fn inject(plan: &mut Plan, principal: PrincipalRef, grant: Grant) {
             before: vec![grant.clone()],
             remove: vec![grant],
             skipped: Vec::new(),
+            remains: Vec::new(),
         }),
     }
 }
@@ -216,7 +217,7 @@ fn only_the_reviewed_file_is_applied_with_expect_plan_digest() {
     assert!(markdown.contains(&digest), "the comment shows the plan digest");
     Run::of(sandbox.offboard(repo.root()).args(["apply", "plan.json", "--expect-plan-digest", &digest]))
         .expect_code(0)
-        .expect_stdout("18 removed");
+        .expect_stdout("27 removed");
 }
 
 #[test]

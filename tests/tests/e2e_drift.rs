@@ -70,7 +70,7 @@ fn a_regranted_assignment_is_drift_and_is_named_with_the_date_it_was_removed() {
     let drift =
         Run::of(sandbox.offboard(&root).args(["plan", "policies", "--detailed-exitcode", "--journal", journal_arg]))
             .expect_code(2)
-            .expect_stdout("Plan: 1 to remove (sso 1, appstream 0, kendra 0)")
+            .expect_stdout("Plan: 1 to remove (groups 0, sso 1, appstream 0, kendra 0)")
             .expect_stdout(&format!("regained since {removed_on}"))
             .expect_stdout("Drift: 1 grant removed by an earlier apply (per the journal) is back:");
     // The annotation sits under the re-granted assignment's removal line.

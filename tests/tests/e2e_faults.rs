@@ -4,7 +4,9 @@
 //! and apply converge to "No changes". The promises themselves are checked by
 //! `offboard_tests::apply_contract::check_apply`.
 
-use offboard_core::grant::{AppstreamAssociation, KendraGroupMapping, KendraPersona, SsoAssignment};
+use offboard_core::grant::{
+    AppstreamAssociation, GroupMembership, KendraExperienceEntity, KendraGroupMapping, KendraPersona, SsoAssignment,
+};
 use offboard_core::{Grant, Plan};
 use offboard_sandbox::{AwsService, Faults};
 use offboard_tests::access::{assert_removed_exactly, grants, planned_removals};
@@ -152,16 +154,19 @@ fn per_entity_partial_failures_are_reported_item_by_item() {
     let alice = resolved_id(&s.reference, "alice.wong");
     let (run, checked) =
         s.apply_reference_under(Faults::none().with_seed(1).with_failing_entity("alice.wong@northwind.example"));
-    // Exactly Alice's batch items (AppStream, Kendra personas) fail; the other items of the same
-    // batches are removed.
+    // Exactly Alice's batch items (AppStream, Kendra personas and experience access) fail; the
+    // other items of the same batches are removed.
     let expected = s.planned(|g| match g {
         Grant::AppstreamAssociation(AppstreamAssociation { user_name, .. }) => {
             user_name == "alice.wong@northwind.example"
         }
-        Grant::KendraPersona(KendraPersona { entity_id, .. }) => *entity_id == alice,
-        Grant::SsoAssignment(SsoAssignment { .. }) | Grant::KendraGroupMapping(KendraGroupMapping { .. }) => false,
+        Grant::KendraPersona(KendraPersona { entity_id, .. })
+        | Grant::KendraExperienceEntity(KendraExperienceEntity { entity_id, .. }) => *entity_id == alice,
+        Grant::GroupMembership(GroupMembership { .. })
+        | Grant::SsoAssignment(SsoAssignment { .. })
+        | Grant::KendraGroupMapping(KendraGroupMapping { .. }) => false,
     });
-    assert_eq!(expected.len(), 4, "the example has 2 + 2 such grants: {expected:#?}");
+    assert_eq!(expected.len(), 6, "the example has 2 + 2 + 2 such grants: {expected:#?}");
     assert_eq!(run.code, Some(3), "{run}");
     assert_eq!(checked.failed, expected, "{run}");
     s.converges();

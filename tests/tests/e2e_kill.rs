@@ -3,6 +3,7 @@
 //! (so a call in flight at the kill leaves a trace), the re-run converges, removes nothing extra,
 //! and reports what the killed run already removed as "already removed".
 
+use offboard_core::Grant;
 use offboard_sandbox::Faults;
 use offboard_tests::access::{assert_nothing_outside_removed, assert_removed_exactly, grants, planned_removals};
 use offboard_tests::apply_contract::{Company, check_apply};
@@ -75,7 +76,10 @@ fn a_killed_apply_leaves_a_true_journal_and_a_rerun_converges() {
     }
     let in_flight: BTreeSet<_> =
         journal::intents(&journal_file).into_iter().map(|i| i.grant).filter(|g| !removed_first.contains(g)).collect();
-    assert!(in_flight.len() <= 1, "--max-in-flight 1 sends one deletion at a time: {in_flight:#?}");
+    // `--max-in-flight` bounds Identity Center's asynchronous deletions; other edges' calls
+    // (memberships, batches) run within the general concurrency.
+    let deletions_in_flight = in_flight.iter().filter(|g| matches!(g, Grant::SsoAssignment(_))).count();
+    assert!(deletions_in_flight <= 1, "--max-in-flight 1 sends one deletion at a time: {in_flight:#?}");
     for g in planned.iter().filter(|g| before.contains(*g) && !mid.contains(*g)) {
         assert!(removed_first.contains(g) || in_flight.contains(g), "gone, but the journal does not say so: {g:?}");
     }

@@ -82,7 +82,7 @@ fn a_plan_older_than_max_plan_age_is_refused() {
     // A generous limit accepts the same file: the age was the only reason.
     Run::of(sandbox.offboard(repo.root()).args(["apply", "plan.json", "--max-plan-age", "100000d"]))
         .expect_code(0)
-        .expect_stdout("18 removed");
+        .expect_stdout("27 removed");
 }
 
 #[test]

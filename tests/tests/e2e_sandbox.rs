@@ -20,6 +20,8 @@ const ALLOWED: &[(&str, &str)] = &[
     ("identitystore", "GetGroupId"),
     ("identitystore", "DescribeUser"),
     ("identitystore", "DescribeGroup"),
+    ("identitystore", "ListGroupMembershipsForMember"),
+    ("identitystore", "DeleteGroupMembership"),
     ("sso-admin", "ListInstances"),
     ("sso-admin", "ListPermissionSets"),
     ("sso-admin", "DescribePermissionSet"),
@@ -37,6 +39,7 @@ const ALLOWED: &[(&str, &str)] = &[
     ("kendra", "ListExperienceEntities"),
     ("kendra", "DescribePrincipalMapping"),
     ("kendra", "DisassociatePersonasFromEntities"),
+    ("kendra", "DisassociateEntitiesFromExperience"),
     ("kendra", "DeletePrincipalMapping"),
 ];
 
@@ -63,15 +66,17 @@ fn plan_apply_then_plan_says_no_changes_and_only_planned_grants_are_gone() {
     // Drift detection before apply: there is something to remove.
     Run::of(sandbox.offboard(&root()).args(["plan", "policies", "--detailed-exitcode"]))
         .expect_code(2)
-        .expect_stdout("Plan: 18 to remove");
+        .expect_stdout("Plan: 27 to remove");
     Run::of(sandbox.offboard(&root()).args(["plan", "policies", "--out"]).arg(&plan_file))
         .expect_code(0)
-        .expect_stdout("Plan: 18 to remove (sso 8, appstream 3, kendra 7), 6 skipped.");
+        .expect_stdout(
+            "Plan: 27 to remove (groups 4, sso 8, appstream 3, kendra 12), 9 skipped, 5 remain through groups.",
+        );
     assert_eq!(grants(&sandbox.snapshot()), before, "planning must not change anything");
 
     let plan = read_plan(&plan_file);
     let planned = planned_removals(&plan);
-    assert_eq!(planned.len(), 18, "one planned removal per grant: {planned:#?}");
+    assert_eq!(planned.len(), 27, "one planned removal per grant: {planned:#?}");
     assert!(planned.is_subset(&before), "the plan removes only grants that exist");
     // The plan's guardrails, checked at the plan: what must stay is in `skipped`, with its reason.
     let alice = principal_plan(&plan, "alice.wong");
@@ -91,7 +96,7 @@ fn plan_apply_then_plan_says_no_changes_and_only_planned_grants_are_gone() {
     let applied =
         Run::of(sandbox.offboard(&root()).args(["apply"]).arg(&plan_file).arg("--journal").arg(&journal_file))
             .expect_code(0)
-            .expect_stdout("Apply complete: 18 removed, 0 already removed, 0 failed.");
+            .expect_stdout("Apply complete: 27 removed, 0 already removed, 0 failed.");
 
     // The state: exactly the planned grants are gone, everything else is untouched.
     let snapshot = sandbox.snapshot();
@@ -146,11 +151,11 @@ fn plan_apply_then_plan_says_no_changes_and_only_planned_grants_are_gone() {
     // Re-applying the same reviewed plan is a no-op that says so item by item.
     Run::of(sandbox.offboard(&root()).args(["apply"]).arg(&plan_file).arg("--journal").arg(&journal_file))
         .expect_code(0)
-        .expect_stdout("Apply complete: 0 removed, 18 already removed, 0 failed.");
+        .expect_stdout("Apply complete: 0 removed, 27 already removed, 0 failed.");
     assert_eq!(grants(&sandbox.snapshot()), after, "a second apply changes nothing");
     let outcomes = journal::read(&journal_file);
-    assert_eq!(outcomes.len(), 36, "the journal is appended to, never rewritten");
-    assert!(outcomes[18..].iter().all(journal::is_already_removed), "{:#?}", &outcomes[18..]);
+    assert_eq!(outcomes.len(), 54, "the journal is appended to, never rewritten");
+    assert!(outcomes[27..].iter().all(journal::is_already_removed), "{:#?}", &outcomes[27..]);
 }
 
 #[test]
@@ -164,9 +169,9 @@ fn apply_auto_approve_removes_what_plan_shows_and_converges() {
 
     let run = Run::of(sandbox.offboard(&root()).args(["apply", "--auto-approve", "policies"]))
         .expect_code(0)
-        .expect_stdout("Apply complete: 18 removed, 0 already removed, 0 failed.");
+        .expect_stdout("Apply complete: 27 removed, 0 already removed, 0 failed.");
     // It shows the plan it executes before the results.
-    let plan_at = run.stdout.find("Plan: 18 to remove").expect("the plan is printed");
+    let plan_at = run.stdout.find("Plan: 27 to remove").expect("the plan is printed");
     let results_at = run.stdout.find("Apply complete").expect("the summary is printed");
     assert!(plan_at < results_at, "{run}");
 
@@ -206,7 +211,7 @@ fn show_renders_a_saved_plan_in_every_format() {
     let digest = plan.digest();
     assert!(markdown.stdout.contains(&digest), "the comment names the plan digest {digest}\n{markdown}");
     assert!(markdown.stdout.contains(&plan.policy_digest), "{markdown}");
-    assert!(markdown.stdout.contains("Plan: 18 to remove"), "{markdown}");
+    assert!(markdown.stdout.contains("Plan: 27 to remove"), "{markdown}");
     assert!(markdown.stdout.contains("```diff"), "before → after diffs\n{markdown}");
 
     // Text: one block per principal with its reason, each removal as a `-` line, the summary last.
@@ -217,7 +222,9 @@ fn show_renders_a_saved_plan_in_every_format() {
     let minus_lines = text.stdout.lines().filter(|l| l.trim_start().starts_with("- ")).count();
     assert_eq!(minus_lines, plan.removal_count(), "one `-` line per removal\n{text}");
     assert!(
-        text.stdout.trim_end().ends_with("Plan: 18 to remove (sso 8, appstream 3, kendra 7), 6 skipped."),
+        text.stdout.trim_end().ends_with(
+            "Plan: 27 to remove (groups 4, sso 8, appstream 3, kendra 12), 9 skipped, 5 remain through groups."
+        ),
         "{text}"
     );
     assert!(!text.stdout.contains('\u{1b}'), "no colour when stdout is not a terminal");
