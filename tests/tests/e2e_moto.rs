@@ -210,3 +210,129 @@ fn plan_apply_then_plan_says_no_changes_against_moto() {
         .expect_stdout("Apply complete: 0 removed, 5 already removed, 0 failed.");
     assert_eq!(runtime.block_on(assignments(&config, &seeded)), expected);
 }
+
+/// Group memberships against moto, which implements the Identity Store membership operations:
+/// with `manage_memberships`, plan → apply → plan removes alice's membership (and with it what
+/// the group gave her) and leaves the group, its assignment and its other members alone.
+#[test]
+fn memberships_are_removed_and_the_group_keeps_its_other_members_against_moto() {
+    use aws_sdk_identitystore::types::MemberId;
+    let moto = MotoServer::start();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let config = sdk_config(&moto);
+    let sso = aws_sdk_ssoadmin::Client::new(&config);
+    let ids = aws_sdk_identitystore::Client::new(&config);
+
+    let (instance_arn, store, alice, dave, platform) = runtime.block_on(async {
+        let instances = sso.list_instances().send().await.expect("moto answers ListInstances");
+        let instance = &instances.instances()[0];
+        let instance_arn = instance.instance_arn().expect("an instance ARN").to_owned();
+        let store = instance.identity_store_id().expect("an identity store id").to_owned();
+        let mut users = Vec::new();
+        for name in ["alice.wong", "dave.kim"] {
+            let out = ids
+                .create_user()
+                .identity_store_id(&store)
+                .user_name(name)
+                .display_name(name)
+                .name(Name::builder().given_name(name).family_name("Example").build())
+                .send()
+                .await
+                .expect("moto creates the user");
+            users.push(out.user_id().to_owned());
+        }
+        let platform = ids
+            .create_group()
+            .identity_store_id(&store)
+            .display_name("Platform Engineering")
+            .send()
+            .await
+            .expect("moto creates the group")
+            .group_id()
+            .to_owned();
+        for user in &users {
+            ids.create_group_membership()
+                .identity_store_id(&store)
+                .group_id(&platform)
+                .member_id(MemberId::UserId(user.clone()))
+                .send()
+                .await
+                .expect("moto creates the membership");
+        }
+        let ps = sso
+            .create_permission_set()
+            .instance_arn(&instance_arn)
+            .name("PowerUserAccess")
+            .session_duration("PT1H")
+            .send()
+            .await
+            .expect("moto creates the permission set");
+        let ps = ps.permission_set().and_then(|p| p.permission_set_arn()).expect("an ARN").to_owned();
+        AccountAssignment {
+            instance_arn: instance_arn.clone(),
+            account_id: "444444444444".into(),
+            permission_set_arn: ps,
+            principal_type: PrincipalType::Group,
+            principal_id: platform.clone(),
+        }
+        .create(&sso)
+        .await
+        .expect("moto creates the group's assignment");
+        (instance_arn, store, users[0].clone(), users[1].clone(), platform)
+    });
+    let groups_of = |user: &str| -> Vec<String> {
+        runtime.block_on(async {
+            let out = ids
+                .list_group_memberships_for_member()
+                .identity_store_id(&store)
+                .member_id(MemberId::UserId(user.to_owned()))
+                .send()
+                .await
+                .expect("moto lists memberships");
+            out.group_memberships().iter().filter_map(|m| m.group_id().map(str::to_owned)).collect()
+        })
+    };
+    assert_eq!(groups_of(&alice), vec![platform.clone()]);
+
+    let repo = PolicyRepo::empty();
+    let config_text =
+        format!("version: 1\nsso:\n  instance_arn: {instance_arn}\nidentity_store:\n  manage_memberships: true\n");
+    repo.write("policies/offboard.yaml", &config_text);
+    repo.write("policies/leavers.yaml", "version: 1\nusers:\n  - user: alice.wong\n    reason: HR-4211 left\n");
+    let offboard = || offboard_at(repo.root(), &moto.url);
+
+    Run::of(offboard().args(["plan", "--out", "plan.json"])).expect_code(0).expect_stdout(
+        "Plan: 1 to remove (groups 1, sso 0, appstream 0, kendra 0), 0 skipped, 0 remain through groups.",
+    );
+    let plan = repo.plan("plan.json");
+    assert_eq!(plan.actions.len(), 1);
+    assert_eq!(plan.actions[0].request.operation(), "DeleteGroupMembership");
+
+    Run::of(offboard().args(["apply", "plan.json", "--journal", "journal.jsonl"]))
+        .expect_code(0)
+        .expect_stdout("Apply complete: 1 removed, 0 already removed, 0 failed.");
+    assert!(groups_of(&alice).is_empty(), "alice is no longer a member");
+    assert_eq!(groups_of(&dave), vec![platform.clone()], "dave stays a member");
+    let group_assignments = runtime.block_on(async {
+        sso.list_account_assignments_for_principal()
+            .instance_arn(&instance_arn)
+            .principal_type(PrincipalType::Group)
+            .principal_id(&platform)
+            .send()
+            .await
+            .expect("moto lists the group's assignments")
+            .account_assignments()
+            .len()
+    });
+    assert_eq!(group_assignments, 1, "the group keeps its assignment");
+    let outcomes = journal::read(&repo.path("journal.jsonl"));
+    assert_eq!(outcomes.len(), 1);
+    assert!(journal::is_removed(&outcomes[0]) && outcomes[0].request_id.is_some(), "{outcomes:?}");
+
+    Run::of(offboard().args(["plan", "--detailed-exitcode"])).expect_code(0).expect_stdout("No changes");
+    // moto answers a delete of a deleted membership with success (AWS: not found); the re-read
+    // before acting means nothing is sent and the item is reported as already removed.
+    Run::of(offboard().args(["apply", "plan.json"]))
+        .expect_code(0)
+        .expect_stdout("Apply complete: 0 removed, 1 already removed, 0 failed.");
+}
