@@ -222,6 +222,29 @@ async fn read_state_finds_the_example_policies_grants() {
         assert_eq!(group.grants, expected(&m.group_name, &["sso", "kendra"]), "{}", m.group_name);
     }
     assert!(!snap.memberships_of(ALICE).is_empty(), "fixture: Alice is a member of groups");
+    // A group that several leavers are members of is read once: its assignments, its name.
+    let sharing = |group_id: &str| {
+        [ALICE, BOB, CAROL, ERIN]
+            .iter()
+            .filter(|u| snap.memberships_of(u).iter().any(|m| m.group_id == group_id))
+            .count()
+    };
+    let shared = snap
+        .memberships_of(ALICE)
+        .into_iter()
+        .find(|m| sharing(&m.group_id) > 1)
+        .expect("fixture: one of Alice's groups has several leaver members");
+    let reads_of = |operation: &str, key: &str| {
+        sandbox
+            .request_log()
+            .iter()
+            .filter(|r| {
+                r.operation == operation && r.params.get(key).and_then(|v| v.as_str()) == Some(&shared.group_id)
+            })
+            .count()
+    };
+    assert_eq!(reads_of("ListAccountAssignmentsForPrincipal", "PrincipalId"), 1);
+    assert_eq!(reads_of("DescribeGroup", "GroupId"), 1);
     let interns = by_name(&state, &PrincipalRef::group_name(INTERNS));
     let mut want = expected(INTERNS, &["sso", "kendra"]);
     want.extend(
