@@ -80,6 +80,7 @@ fn inject(plan: &mut Plan, principal: PrincipalRef, grant: Grant) {
             remove: vec![grant],
             skipped: Vec::new(),
             remains: Vec::new(),
+            cut: Vec::new(),
         }),
     }
 }

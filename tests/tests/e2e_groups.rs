@@ -175,6 +175,11 @@ fn with_memberships_managed_no_leaver_keeps_access_through_groups_and_nobody_els
     let memberships: Vec<&Grant> = alice.remove.iter().filter(|g| matches!(g, Grant::GroupMembership(_))).collect();
     assert_eq!(memberships.len(), 2, "both of alice's memberships are planned: {:#?}", alice.remove);
     assert!(alice.remains.is_empty(), "{:#?}", alice.remains);
+    // What she loses through them is shown with the group it comes through.
+    let cut_groups: BTreeSet<&str> = alice.cut.iter().map(|c| c.group_id.as_str()).collect();
+    assert_eq!(cut_groups.len(), 2, "{:#?}", alice.cut);
+    let text = Run::of(sandbox.offboard(repo.root()).args(["show", "plan.json"])).expect_code(0);
+    assert!(text.stdout.contains("lost with the removed memberships (access through groups):"), "{text}");
     let first = &plan.actions[0];
     assert_eq!(first.request.operation(), "DeleteGroupMembership", "memberships go first");
 
@@ -262,7 +267,7 @@ fn with_memberships_owned_by_the_identity_provider_the_plan_says_what_remains_an
     assert!(text.stdout.contains(&format!("{} remain through groups", summary.remain_through_groups)), "{text}");
     // Markdown and JSON carry the same.
     let md = Run::of(sandbox.offboard(repo.root()).args(["show", "plan.json", "--format", "markdown"])).expect_code(0);
-    assert!(md.stdout.contains("**Remains**"), "{md}");
+    assert!(md.stdout.contains("# remains (access that stays through groups"), "{md}");
     assert!(md.stdout.contains("through group Platform Engineering"), "{md}");
     let json: serde_json::Value = serde_json::from_str(&repo.read("plan.json")).unwrap();
     assert!(

@@ -111,6 +111,21 @@ pub struct PrincipalPlan {
     /// (a group leaver) are not listed: they do not remain.
     #[serde(default)]
     pub remains: Vec<Remaining>,
+    /// Users: the access of the groups whose membership this plan removes, one entry per
+    /// (grant, group): what the user loses through them. Grants this plan removes from the
+    /// group itself are listed under the group leaver instead.
+    #[serde(default)]
+    pub cut: Vec<Cut>,
+}
+
+/// A grant of a group that a user leaver loses with its membership of the group.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cut {
+    /// The group's grant (its principal is the group).
+    pub grant: Grant,
+    /// The group whose membership the plan removes; its display name is in the plan's `labels`.
+    pub group_id: String,
 }
 
 /// A grant of a group that a user leaver keeps through its membership of the group.

@@ -12,7 +12,7 @@
 use crate::edge::{self, Phase, RequestContext};
 use crate::grant::{Grant, Service};
 use crate::ids::ORDERING_ID_MAX;
-use crate::plan::{Action, ActionItem, PLAN_FORMAT_VERSION, Plan, PrincipalPlan, Remaining, SkipReason, Skipped};
+use crate::plan::{Action, ActionItem, Cut, PLAN_FORMAT_VERSION, Plan, PrincipalPlan, Remaining, SkipReason, Skipped};
 use crate::policy::{Leaver, Policy};
 use crate::principal::{PrincipalKind, PrincipalRef, Selector};
 use crate::state::{ObservedGroup, ObservedPrincipal, ObservedState, Resolution};
@@ -54,6 +54,7 @@ pub fn plan(policy: &Policy, state: &ObservedState, inputs: &PlanInputs) -> Plan
     // known (a group leaver later in the policy may remove some of a group's access).
     for p in &mut principals {
         p.remains = remains(p, &state.groups, &planned);
+        p.cut = cut(p, &state.groups, &planned);
     }
 
     let instance_arn = policy.config.sso.as_ref().map(|s| s.instance_arn.as_str()).unwrap_or_default();
@@ -84,7 +85,9 @@ pub fn plan(policy: &Policy, state: &ObservedState, inputs: &PlanInputs) -> Plan
 
 /// The labels a plan carries: names of the accounts, permission sets and groups it mentions.
 fn labels(state: &ObservedState, principals: &[PrincipalPlan]) -> crate::grant::Labels {
-    let grants = principals.iter().flat_map(|p| p.before.iter().chain(p.remains.iter().map(|r| &r.grant)));
+    let grants = principals
+        .iter()
+        .flat_map(|p| p.before.iter().chain(p.remains.iter().map(|r| &r.grant)).chain(p.cut.iter().map(|c| &c.grant)));
     let mut mentioned: BTreeSet<&str> = BTreeSet::new();
     for g in grants {
         if let Some(a) = edge::Edge::of(g) {
@@ -94,6 +97,7 @@ fn labels(state: &ObservedState, principals: &[PrincipalPlan]) -> crate::grant::
         mentioned.extend(g.group_id());
     }
     mentioned.extend(principals.iter().flat_map(|p| p.remains.iter().map(|r| r.group_id.as_str())));
+    mentioned.extend(principals.iter().flat_map(|p| p.cut.iter().map(|c| c.group_id.as_str())));
     let mut labels: crate::grant::Labels = state
         .labels
         .iter()
@@ -124,6 +128,19 @@ fn remains(
         let Some(group) = groups.get(group_id) else { continue };
         for g in group.grants.iter().filter(|g| !planned.contains_key(g)) {
             out.push(Remaining { grant: g.clone(), group_id: group_id.to_owned(), membership: k.why.clone() });
+        }
+    }
+    out
+}
+
+/// What user `p` loses through the memberships this plan removes: every grant of such a group
+/// that the plan does not remove from the group itself.
+fn cut(p: &PrincipalPlan, groups: &BTreeMap<String, ObservedGroup>, planned: &BTreeMap<&Grant, &Leaver>) -> Vec<Cut> {
+    let mut out = Vec::new();
+    for group_id in p.remove.iter().filter_map(Grant::group_id) {
+        let Some(group) = groups.get(group_id) else { continue };
+        for g in group.grants.iter().filter(|g| !planned.contains_key(g)) {
+            out.push(Cut { grant: g.clone(), group_id: group_id.to_owned() });
         }
     }
     out
@@ -204,6 +221,7 @@ fn plan_principal<'a>(
         remove,
         skipped,
         remains: Vec::new(),
+        cut: Vec::new(),
     }
 }
 

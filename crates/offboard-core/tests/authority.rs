@@ -71,6 +71,7 @@ fn inject(plan: &mut Plan, principal: PrincipalRef, principal_id: &str, account:
             remove: vec![grant],
             skipped: Vec::new(),
             remains: Vec::new(),
+            cut: Vec::new(),
         }),
     }
 }

@@ -141,6 +141,14 @@ proptest! {
                 .collect();
             let remains: BTreeSet<(String, Grant)> = pp.remains.iter().map(|r| (r.group_id.clone(), r.grant.clone())).collect();
             prop_assert_eq!(remains, expected);
+            // What is lost is exactly the access of the groups whose membership goes.
+            let leaving: BTreeSet<String> = pp.remove.iter().filter_map(|g| g.group_id().map(str::to_owned)).collect();
+            let lost: BTreeSet<(String, Grant)> = pp.cut.iter().map(|c| (c.group_id.clone(), c.grant.clone())).collect();
+            let expected_lost: BTreeSet<(String, Grant)> = leaving
+                .iter()
+                .flat_map(|g| s.groups[g].grants.iter().map(move |x| (g.clone(), x.clone())))
+                .collect();
+            prop_assert_eq!(lost, expected_lost);
             for r in &pp.remains {
                 let why_ok = if !managed {
                     r.membership == SkipReason::NotManaged || matches!(r.membership, SkipReason::Protected { .. })

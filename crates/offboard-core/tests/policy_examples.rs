@@ -46,7 +46,7 @@ fn example_policies_load() {
     assert_eq!(alice.effective.map(|d| d.to_string()), Some("2026-11-20".to_owned()));
     assert_eq!(alice.origin.path, "policies/leavers/2026-11-alice-wong.yaml");
     let carol = policy.leavers.iter().find(|l| l.principal == PrincipalRef::user_name("carol.diaz@northwind.example"));
-    assert_eq!(carol.unwrap().scope, [Service::Sso, Service::Kendra].into_iter().collect());
+    assert_eq!(carol.unwrap().scope, [Service::Sso, Service::Kendra, Service::IdentityStore].into_iter().collect());
     let interns = policy.leavers.iter().find(|l| l.principal == PrincipalRef::group_name("Summer Interns"));
     assert_eq!(interns.unwrap().kendra_group_id.as_deref(), Some("summer-interns"));
 }

@@ -16,9 +16,10 @@
 
 use super::access_diff::access_diff;
 use super::drift;
-use super::escape::{code_fence, code_span, html, markdown as md};
+use super::escape::{clean, code_fence, code_span, html, markdown as md};
 use super::{
-    name_behind_id, principal_counts, principal_status, principal_summary, remains_by_group, summary_line, warnings,
+    cut_by_group, name_behind_id, principal_counts, principal_status, principal_summary, remains_by_group,
+    summary_line, warnings,
 };
 use crate::drift::RemovalHistory;
 use crate::plan::{Plan, PrincipalPlan, Summary};
@@ -227,18 +228,30 @@ fn details(plan: &Plan, p: &PrincipalPlan, history: &RemovalHistory) -> String {
             body.push_str(&l.text);
             body.push('\n');
         }
+        // What goes and what stays through groups, in the same block: every string in it is
+        // inside the fence, which is longer than any backtick run it holds.
+        let sections = [
+            ("lost with the removed memberships (access through groups):", '-', cut_by_group(p, &plan.labels)),
+            (
+                "remains (access that stays through groups; apply does not remove it):",
+                ' ',
+                remains_by_group(p, &plan.labels),
+            ),
+        ];
+        for (title, marker, groups) in sections {
+            if groups.is_empty() {
+                continue;
+            }
+            body.push_str(&format!("  # {title}\n"));
+            for (heading, grants) in groups {
+                body.push_str(&format!("  #   {}\n", clean(&heading)));
+                for g in grants {
+                    body.push_str(&format!("{marker}     {}\n", clean(&g)));
+                }
+            }
+        }
         let fence = code_fence(&body);
         out.push_str(&format!("\n{fence}diff\n{body}{fence}\n"));
-    }
-    let remains = remains_by_group(p, &plan.labels);
-    if !remains.is_empty() {
-        out.push_str("\n**Remains** (access that stays through groups; apply does not remove it):\n\n");
-    }
-    for (heading, grants) in remains {
-        out.push_str(&format!("- {}\n", md(&heading)));
-        for g in grants {
-            out.push_str(&format!("  - {}\n", code_span(&g)));
-        }
     }
     out.push_str("\n</details>\n");
     out

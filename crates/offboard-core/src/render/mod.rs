@@ -137,10 +137,7 @@ pub(crate) fn remains_by_group(p: &PrincipalPlan, labels: &crate::grant::Labels)
     let mut last: Option<&str> = None;
     for r in &p.remains {
         if last != Some(r.group_id.as_str()) {
-            let group = match labels.get(&r.group_id) {
-                Some(name) => format!("{name} ({})", r.group_id),
-                None => r.group_id.clone(),
-            };
+            let group = group_label(&r.group_id, labels);
             groups.push((format!("through group {group}: {}", membership_status(&r.membership)), Vec::new()));
             last = Some(&r.group_id);
         }
@@ -149,6 +146,30 @@ pub(crate) fn remains_by_group(p: &PrincipalPlan, labels: &crate::grant::Labels)
         }
     }
     groups
+}
+
+/// What a user loses through the memberships the plan removes, group by group: a heading that
+/// names the group, and one line per grant.
+pub(crate) fn cut_by_group(p: &PrincipalPlan, labels: &crate::grant::Labels) -> Vec<(String, Vec<String>)> {
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    let mut last: Option<&str> = None;
+    for c in &p.cut {
+        if last != Some(c.group_id.as_str()) {
+            groups.push((format!("through group {}", group_label(&c.group_id, labels)), Vec::new()));
+            last = Some(&c.group_id);
+        }
+        if let Some((_, lines)) = groups.last_mut() {
+            lines.push(c.grant.describe(labels));
+        }
+    }
+    groups
+}
+
+fn group_label(id: &str, labels: &crate::grant::Labels) -> String {
+    match labels.get(id) {
+        Some(name) => format!("{name} ({id})"),
+        None => id.to_owned(),
+    }
 }
 
 /// Why a user stays a member of a group, as a phrase.

@@ -14,7 +14,7 @@
 use super::access_diff::{LineKind, access_diff};
 use super::drift;
 use super::escape::clean;
-use super::{name_behind_id, remains_by_group, summary_line, warnings};
+use super::{cut_by_group, name_behind_id, remains_by_group, summary_line, warnings};
 use crate::drift::RemovalHistory;
 use crate::plan::{Plan, PrincipalPlan};
 use crate::state::Resolution;
@@ -115,6 +115,16 @@ fn principal(out: &mut String, plan: &Plan, p: &PrincipalPlan, options: &TextOpt
             LineKind::Added => Paint::Green,
         };
         line(out, options, Some(paint), &format!("  {} {}", l.marker, l.text));
+    }
+    let cut = cut_by_group(p, &plan.labels);
+    if !cut.is_empty() {
+        line(out, options, Some(Paint::Red), "  lost with the removed memberships (access through groups):");
+    }
+    for (heading, grants) in cut {
+        line(out, options, Some(Paint::Red), &format!("    {}", clean(&heading)));
+        for g in grants {
+            line(out, options, Some(Paint::Red), &format!("      {}", clean(&g)));
+        }
     }
     let remains = remains_by_group(p, &plan.labels);
     if !remains.is_empty() {

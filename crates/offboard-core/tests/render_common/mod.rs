@@ -16,7 +16,7 @@ use offboard_core::grant::{
 };
 use offboard_core::grant::{Grant, Labels, Persona};
 use offboard_core::plan::{
-    ActionItem, Location, MAX_BATCH, PLAN_FORMAT_VERSION, PrincipalPlan, Remaining, SkipReason, Skipped,
+    ActionItem, Cut, Location, MAX_BATCH, PLAN_FORMAT_VERSION, PrincipalPlan, Remaining, SkipReason, Skipped,
     UserStackAssociation,
 };
 use offboard_core::principal::{PrincipalKind, PrincipalRef};
@@ -86,7 +86,11 @@ pub fn persona(experience: &str, entity: &str, persona: Persona) -> Grant {
         experience_id: experience.to_owned(),
         entity_id: entity.to_owned(),
         persona,
-        entity_type: Some(if entity == INTERNS_ID { PrincipalKind::Group } else { PrincipalKind::User }),
+        entity_type: Some(if [INTERNS_ID, PLATFORM_ID, DATA_SCIENCE_ID].contains(&entity) {
+            PrincipalKind::Group
+        } else {
+            PrincipalKind::User
+        }),
     })
 }
 
@@ -133,7 +137,16 @@ pub fn principal(
     let mut skipped: Vec<Skipped> = skipped.into_iter().map(|(grant, why)| Skipped { grant, why }).collect();
     skipped.sort_by(|a, b| a.grant.cmp(&b.grant));
     let remove = before.iter().filter(|g| !skipped.iter().any(|s| &s.grant == *g)).cloned().collect();
-    PrincipalPlan { principal, reason: reason.to_owned(), resolution, before, remove, skipped, remains: Vec::new() }
+    PrincipalPlan {
+        principal,
+        reason: reason.to_owned(),
+        resolution,
+        before,
+        remove,
+        skipped,
+        remains: Vec::new(),
+        cut: Vec::new(),
+    }
 }
 
 fn protected_account(account: &str) -> SkipReason {
@@ -336,6 +349,7 @@ fn alice() -> PrincipalPlan {
             membership: SkipReason::Kept,
         },
     ];
+    p.cut = vec![Cut { grant: sso("444444444444", POWER_USER, Group, PLATFORM_ID), group_id: PLATFORM_ID.to_owned() }];
     p
 }
 
@@ -499,6 +513,8 @@ pub fn doc_example_plan() -> Plan {
         group_id: DATA_SCIENCE_ID.to_owned(),
         membership: SkipReason::Kept,
     }];
+    alice.cut =
+        vec![Cut { grant: persona("support-portal", PLATFORM_ID, Persona::Viewer), group_id: PLATFORM_ID.to_owned() }];
     let interns = principal(
         PrincipalRef::group_name("Summer Interns"),
         "OPS-77 internship programme 2026 ended",
