@@ -56,7 +56,15 @@ fuzz_target!(|data: &[u8]| {
     let now = OffsetDateTime::from_unix_timestamp(1_795_255_200).expect("a valid time");
     let resolved =
         plan.principals.iter().map(|p| (p.principal.clone(), p.resolution.clone())).collect::<BTreeMap<_, _>>();
-    if let Err(refused) = authorize(&plan, policy(), now, &resolved) {
+    // The groups of the plan's memberships, named as the plan's labels name them.
+    let group_names: BTreeMap<String, String> = plan
+        .actions
+        .iter()
+        .flat_map(|a| a.items.iter().filter_map(|i| i.grant.group_id()))
+        .filter_map(|g| plan.labels.get(g).map(|n| (g.to_owned(), n.clone())))
+        .collect();
+    let _ = plan.incomplete();
+    if let Err(refused) = authorize(&plan, policy(), now, &resolved, &group_names) {
         assert!(!refused.is_empty(), "refused without a reason");
         for r in &refused {
             let _ = r.to_string();
