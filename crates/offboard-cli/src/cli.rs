@@ -31,9 +31,14 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
     /// Run against an embedded, in-process sandbox seeded from this org fixture (no AWS account,
-    /// no credentials needed).
+    /// no credentials needed). Its state is kept in .offboard/sandbox-state.json, so a plan after
+    /// an apply sees the removals.
     #[arg(long, global = true, value_name = "FIXTURE.yaml", conflicts_with = "endpoint_url")]
     pub sandbox: Option<PathBuf>,
+    /// Where --sandbox keeps its state between commands (created from the fixture on first use;
+    /// `offboard sandbox reset` starts over).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub sandbox_state: Option<PathBuf>,
     /// More logging on stderr (-v info, -vv debug, -vvv trace).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,

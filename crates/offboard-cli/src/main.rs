@@ -8,6 +8,7 @@ mod journal;
 mod logging;
 mod output;
 mod policy_files;
+mod sandbox_state;
 mod target;
 
 use clap::Parser;

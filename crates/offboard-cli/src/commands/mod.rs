@@ -21,7 +21,7 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),
         Command::Sandbox(args) => {
-            runtime()?.block_on(sandbox::run(args)).map_err(CliError::Sandbox)?;
+            runtime()?.block_on(sandbox::run(&cli.global, args)).map_err(CliError::Sandbox)?;
             Ok(Outcome::Success)
         }
     }

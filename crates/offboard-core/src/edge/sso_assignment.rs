@@ -62,7 +62,7 @@ impl Edge for SsoAssignment {
     fn describe(&self, labels: &Labels) -> String {
         let account = labels
             .get(&self.account_id)
-            .map(|l| format!("{} ({l})", self.account_id))
+            .map(|name| format!("{name} ({})", self.account_id))
             .unwrap_or_else(|| self.account_id.clone());
         let ps = labels.get(&self.permission_set_arn).cloned().unwrap_or_else(|| self.permission_set_arn.clone());
         format!("sso        account {account}  permission set {ps}")

@@ -356,7 +356,10 @@ fn guardrails(r: &mut Reader<'_>, node: &Node, env: &mut Env) -> Option<Guardrai
     )?;
     let users = optional_located_list(r, &f, "protected_users", "guardrails", IdKind::UserName);
     let groups = optional_located_list(r, &f, "protected_groups", "guardrails", IdKind::GroupDisplayName);
-    let accounts = optional_ident_list(r, &f, "protected_accounts", "guardrails", IdKind::AccountId);
+    let accounts = match f.get("protected_accounts") {
+        None => Some(Vec::new()),
+        Some(n) => account_ids_or_names(r, n, "guardrails.protected_accounts"),
+    };
     let max_removals = match f.get("max_removals") {
         None => Some(DEFAULT_MAX_REMOVALS),
         Some(n) => match &n.value {
@@ -396,6 +399,7 @@ fn guardrails(r: &mut Reader<'_>, node: &Node, env: &mut Env) -> Option<Guardrai
         protected_groups: groups.iter().map(|(s, _)| s.clone()).collect(),
         protected_accounts: accounts?,
         max_removals: max_removals?,
+        resolved_account_names: Default::default(),
     };
     env.protected_users = users;
     env.protected_groups = groups;
@@ -457,6 +461,52 @@ fn located_ident_list(r: &mut Reader<'_>, node: &Node, what: &str, kind: IdKind)
         }
     }
     ok.then_some(out)
+}
+
+/// The longest account name AWS Organizations accepts (`AccountName`: 1..50 printable ASCII).
+pub const MAX_ACCOUNT_NAME: usize = 50;
+
+/// `guardrails.protected_accounts`: 12-digit account ids, or account names as AWS Organizations
+/// has them (resolved to ids when offboard reads the accounts, see
+/// [`crate::policy::Policy::resolve_account_names`]). A value of digits only is an id.
+fn account_ids_or_names(r: &mut Reader<'_>, node: &Node, what: &str) -> Option<Vec<String>> {
+    let items = r.list(node, what, "12-digit account ids or account names")?;
+    let mut out: Vec<(String, Origin)> = Vec::new();
+    let mut ok = true;
+    for (i, item) in items.iter().enumerate() {
+        let item_what = format!("{what}[{i}]");
+        let value = match &item.value {
+            Value::Str(name) if !name.chars().all(|c| c.is_ascii_digit()) => {
+                let printable = name.chars().all(|c| (' '..='~').contains(&c));
+                if printable && !name.trim().is_empty() && name.chars().count() <= MAX_ACCOUNT_NAME {
+                    Some(name.clone())
+                } else {
+                    r.error(
+                        item,
+                        format!(
+                            "{item_what}: {name:?} is neither a 12-digit account id nor an account name \
+                             (1 to {MAX_ACCOUNT_NAME} printable ASCII characters, as in AWS Organizations)"
+                        ),
+                    );
+                    None
+                }
+            }
+            _ => ident(r, item, &item_what, IdKind::AccountId),
+        };
+        match value {
+            Some(v) => {
+                if let Some((_, first)) = out.iter().find(|(s, _)| *s == v) {
+                    let first = first.clone();
+                    r.error(item, format!("{item_what}: {v:?} is listed twice (first at {first}); remove one"));
+                    ok = false;
+                } else {
+                    out.push((v, r.origin(item)));
+                }
+            }
+            None => ok = false,
+        }
+    }
+    ok.then(|| out.into_iter().map(|(s, _)| s).collect())
 }
 
 fn ident_list(r: &mut Reader<'_>, node: &Node, what: &str, kind: IdKind) -> Option<Vec<String>> {
