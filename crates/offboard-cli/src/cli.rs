@@ -88,6 +88,9 @@ pub enum Command {
     /// Evidence of what apply did, from its journal: who lost what and when, AWS request ids,
     /// failures, plan and policy digests, git commit.
     Report(ReportArgs),
+    /// Print the JSON Schema (draft 2020-12) of offboard.yaml, a leaver file, a plan file or a
+    /// journal line (the same files are in docs/schemas/).
+    Schema(crate::commands::schema::SchemaArgs),
     /// Print a shell completion script (e.g. `offboard completions bash > /etc/bash_completion.d/offboard`).
     Completions(CompletionsArgs),
     /// Print the man page (roff), or write one page per subcommand with --out-dir.

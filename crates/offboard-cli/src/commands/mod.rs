@@ -5,6 +5,7 @@ pub mod completions;
 pub mod plan;
 pub mod report;
 pub mod sandbox;
+pub mod schema;
 pub mod show;
 pub mod validate;
 
@@ -18,6 +19,7 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Plan(args) => runtime()?.block_on(plan::run(&cli.global, args)),
         Command::Apply(args) => runtime()?.block_on(apply::run(&cli.global, args)),
         Command::Report(args) => report::run(args),
+        Command::Schema(args) => schema::run(args),
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),
         Command::Sandbox(args) => {

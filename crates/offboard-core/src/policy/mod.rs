@@ -8,6 +8,7 @@
 pub mod error;
 pub mod load;
 mod raw;
+pub mod schema;
 
 pub use error::{PolicyError, PolicyErrors};
 pub use load::{Source, load};
