@@ -91,7 +91,7 @@ impl Grant {
     }
 
     /// One line describing the grant for plans and diffs, e.g.
-    /// `sso        account 222222222222 (Shared Services)  permission set ReadOnlyAccess`.
+    /// `sso        account Shared Services (222222222222)  permission set ReadOnlyAccess`.
     /// Stable and column-aligned so unified diffs of access read like a table.
     pub fn describe(&self, labels: &Labels) -> String {
         for_grant!(self, g => g.describe(labels))
