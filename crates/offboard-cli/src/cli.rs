@@ -30,6 +30,7 @@ pub struct GlobalArgs {
     /// AWS profile from ~/.aws/config.
     #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
+    #[cfg(feature = "sandbox")]
     /// Run against an embedded, in-process sandbox seeded from this org fixture (no AWS account,
     /// no credentials needed). Its state is kept in .offboard/sandbox-state.json, so a plan after
     /// an apply sees the removals.
@@ -37,6 +38,7 @@ pub struct GlobalArgs {
     pub sandbox: Option<PathBuf>,
     /// Where --sandbox keeps its state between commands (created from the fixture on first use;
     /// `offboard sandbox reset` starts over).
+    #[cfg(feature = "sandbox")]
     #[arg(long, global = true, value_name = "FILE")]
     pub sandbox_state: Option<PathBuf>,
     /// More logging on stderr (-v info, -vv debug, -vvv trace).
@@ -83,7 +85,8 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Render a saved plan file.
     Show(ShowArgs),
-    /// Run the AWS-compatible sandbox.
+    /// Run the AWS-compatible sandbox, or start the embedded one (--sandbox) over.
+    #[cfg(feature = "sandbox")]
     Sandbox(crate::commands::sandbox::SandboxArgs),
     /// Evidence of what apply did, from its journal: who lost what and when, AWS request ids,
     /// failures, plan and policy digests, git commit.

@@ -5,10 +5,14 @@
 
 use crate::cli::GlobalArgs;
 use crate::exit::CliError;
+#[cfg(feature = "sandbox")]
 use crate::sandbox_state::{self, Fixture};
+#[cfg(feature = "sandbox")]
 use anyhow::Context;
 use offboard_aws::{Clients, ConnectOptions};
+#[cfg(feature = "sandbox")]
 use offboard_sandbox::{Faults, Org, RunningSandbox, Sandbox, SavedWorld};
+#[cfg(feature = "sandbox")]
 use std::path::PathBuf;
 
 /// The clients of this run, and the embedded sandbox they talk to, if any. The sandbox lives as
@@ -16,10 +20,12 @@ use std::path::PathBuf;
 #[derive(Debug)]
 pub struct Target {
     pub clients: Clients,
+    #[cfg(feature = "sandbox")]
     sandbox: Option<Embedded>,
 }
 
 /// An embedded sandbox and where its state is kept.
+#[cfg(feature = "sandbox")]
 #[derive(Debug)]
 struct Embedded {
     running: RunningSandbox,
@@ -30,13 +36,16 @@ struct Embedded {
 }
 
 pub async fn connect(global: &GlobalArgs) -> Result<Target, CliError> {
+    #[cfg_attr(not(feature = "sandbox"), allow(unused_mut))]
     let mut options = ConnectOptions {
         endpoint_url: global.endpoint_url.clone(),
         region: global.region.clone(),
         profile: global.profile.clone(),
         static_credentials: false,
     };
+    #[cfg(feature = "sandbox")]
     let mut sandbox = None;
+    #[cfg(feature = "sandbox")]
     if let Some(fixture_path) = &global.sandbox {
         let embedded = start_embedded(fixture_path, global).await.map_err(CliError::Sandbox)?;
         options.endpoint_url = Some(embedded.running.url());
@@ -47,9 +56,14 @@ pub async fn connect(global: &GlobalArgs) -> Result<Target, CliError> {
         sandbox = Some(embedded);
     }
     let clients = Clients::connect(&options).await.map_err(CliError::aws("cannot set up the AWS clients"))?;
-    Ok(Target { clients, sandbox })
+    Ok(Target {
+        clients,
+        #[cfg(feature = "sandbox")]
+        sandbox,
+    })
 }
 
+#[cfg(feature = "sandbox")]
 async fn start_embedded(fixture_path: &std::path::Path, global: &GlobalArgs) -> anyhow::Result<Embedded> {
     let fixture = Fixture::read(fixture_path)?;
     let org = Org::from_yaml_str(&fixture.text, &fixture_path.display().to_string())
@@ -82,6 +96,13 @@ impl Target {
     /// through. Call it once the command made its last AWS call, whatever the outcome: a failed
     /// apply may have removed access too. A failure to save is the command's error unless it
     /// already failed (then the save failure is logged).
+    #[cfg(not(feature = "sandbox"))]
+    pub fn persist<T>(&self, result: Result<T, CliError>) -> Result<T, CliError> {
+        result
+    }
+
+    /// See the other `persist`.
+    #[cfg(feature = "sandbox")]
     pub fn persist<T>(&self, result: Result<T, CliError>) -> Result<T, CliError> {
         let Some(embedded) = &self.sandbox else { return result };
         let now = embedded.running.save();

@@ -4,6 +4,7 @@ pub mod apply;
 pub mod completions;
 pub mod plan;
 pub mod report;
+#[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod schema;
 pub mod show;
@@ -22,6 +23,7 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Schema(args) => schema::run(args),
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),
+        #[cfg(feature = "sandbox")]
         Command::Sandbox(args) => {
             runtime()?.block_on(sandbox::run(&cli.global, args)).map_err(CliError::Sandbox)?;
             Ok(Outcome::Success)
