@@ -11,6 +11,9 @@ MOTO_VERSION="5.2.5"
 # boto3 is pinned too: the boto3 check of the sandbox (tests/python/) must see the same wire
 # protocol every run (botocore 1.44.5 speaks rpcv2Cbor to AppStream, like the Rust SDK).
 BOTO3_VERSION="1.44.5"
+# jsonschema validates offboard's generated JSON Schemas independently of the Rust code that
+# generates them (tests/tests/schemas.rs, tests/python/validate_schema.py).
+JSONSCHEMA_VERSION="4.26.0"
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$repo_root/.venv"
@@ -28,9 +31,11 @@ if [[ ! -x "$python" ]]; then
     fi
 fi
 
-if [[ "$(installed_version)" != "$MOTO_VERSION" || "$(installed_version boto3)" != "$BOTO3_VERSION" || ! -x "$venv/bin/moto_server" ]]; then
-    echo "setup-moto: installing moto[server]==$MOTO_VERSION boto3==$BOTO3_VERSION into $venv" >&2
-    "$python" -m pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" "boto3==$BOTO3_VERSION"
+if [[ "$(installed_version)" != "$MOTO_VERSION" || "$(installed_version boto3)" != "$BOTO3_VERSION" \
+    || "$(installed_version jsonschema)" != "$JSONSCHEMA_VERSION" || ! -x "$venv/bin/moto_server" ]]; then
+    echo "setup-moto: installing moto[server]==$MOTO_VERSION boto3==$BOTO3_VERSION jsonschema==$JSONSCHEMA_VERSION into $venv" >&2
+    "$python" -m pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" "boto3==$BOTO3_VERSION" \
+        "jsonschema==$JSONSCHEMA_VERSION"
 fi
 
 if ! "$venv/bin/moto_server" --help >/dev/null; then

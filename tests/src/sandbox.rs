@@ -1,7 +1,7 @@
 //! One sandbox per test, shared by every `offboard` run of that test.
 //!
-//! Each `offboard --sandbox` process starts its own sandbox from the fixture, so state would not
-//! carry over from `plan` to `apply`. Here the test process owns the sandbox (on its own tokio
+//! `offboard --sandbox` keeps its sandbox's state in a file between processes; here, instead, the
+//! test process owns the sandbox (on its own tokio
 //! runtime, so the test itself stays synchronous and simply blocks on the binary) and every run
 //! reaches it with `--endpoint-url`; the test then reads the sandbox's state and request log.
 

@@ -192,6 +192,8 @@ fn show_renders_a_saved_plan_in_every_format() {
         bare_offboard(&root())
             .arg("--sandbox")
             .arg(root().join("examples/sandbox/org.yaml"))
+            .arg("--sandbox-state")
+            .arg(out.path().join("sandbox-state.json"))
             .args(["plan", "policies", "--out"])
             .arg(&plan_file),
     )

@@ -48,6 +48,8 @@ pub struct Clients {
     pub(crate) kendra: aws_sdk_kendra::Client,
     /// `GetCallerIdentity` only: which account the credentials belong to.
     pub(crate) sts: aws_sdk_sts::Client,
+    /// `ListAccounts` only: account names, best effort (`organizations.rs`).
+    pub(crate) organizations: aws_sdk_organizations::Client,
     /// The region the clients talk to (`us-east-1` when a hand-built config names none).
     pub(crate) region: String,
     counter: CallCounter,
@@ -122,6 +124,7 @@ impl Clients {
             appstream: client!(aws_sdk_appstream, "appstream"),
             kendra: client!(aws_sdk_kendra, "kendra"),
             sts: client!(aws_sdk_sts, "sts"),
+            organizations: client!(aws_sdk_organizations, "organizations"),
             region: config.region().map_or_else(|| EMULATOR_REGION.to_owned(), ToString::to_string),
             counter,
         }

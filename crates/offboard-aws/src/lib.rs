@@ -12,6 +12,7 @@
 //! | resolving principals, the Identity Center instance, permission set labels | `identitystore.rs`, `sso.rs` |
 //! | every paginated listing | `paginate.rs` |
 //! | the places it looks must exist: Identity Store, Kendra index and data sources | `containers.rs` |
+//! | account names (Organizations `ListAccounts`, best effort) | [`organizations`] |
 //! | where apply would act now (account, region, instance, identity store) and the plan's leavers as the Identity Store resolves them now, for apply's check | [`current`] |
 //!
 //! Every call goes through one path (`call.rs`): a token from the service's bucket, the SDK
@@ -41,6 +42,7 @@ pub mod clients;
 mod containers;
 pub mod error;
 pub mod limits;
+pub mod organizations;
 pub mod ratelimit;
 pub mod read;
 pub mod retry;

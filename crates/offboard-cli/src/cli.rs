@@ -30,10 +30,17 @@ pub struct GlobalArgs {
     /// AWS profile from ~/.aws/config.
     #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
+    #[cfg(feature = "sandbox")]
     /// Run against an embedded, in-process sandbox seeded from this org fixture (no AWS account,
-    /// no credentials needed).
+    /// no credentials needed). Its state is kept in .offboard/sandbox-state.json, so a plan after
+    /// an apply sees the removals.
     #[arg(long, global = true, value_name = "FIXTURE.yaml", conflicts_with = "endpoint_url")]
     pub sandbox: Option<PathBuf>,
+    /// Where --sandbox keeps its state between commands (created from the fixture on first use;
+    /// `offboard sandbox reset` starts over).
+    #[cfg(feature = "sandbox")]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub sandbox_state: Option<PathBuf>,
     /// More logging on stderr (-v info, -vv debug, -vvv trace).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -78,11 +85,15 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Render a saved plan file.
     Show(ShowArgs),
-    /// Run the AWS-compatible sandbox.
+    /// Run the AWS-compatible sandbox, or start the embedded one (--sandbox) over.
+    #[cfg(feature = "sandbox")]
     Sandbox(crate::commands::sandbox::SandboxArgs),
     /// Evidence of what apply did, from its journal: who lost what and when, AWS request ids,
     /// failures, plan and policy digests, git commit.
     Report(ReportArgs),
+    /// Print the JSON Schema (draft 2020-12) of offboard.yaml, a leaver file, a plan file or a
+    /// journal line (the same files are in docs/schemas/).
+    Schema(crate::commands::schema::SchemaArgs),
     /// Print a shell completion script (e.g. `offboard completions bash > /etc/bash_completion.d/offboard`).
     Completions(CompletionsArgs),
     /// Print the man page (roff), or write one page per subcommand with --out-dir.

@@ -93,6 +93,7 @@ pub enum CliError {
     },
     /// The sandbox: its fixture, its fault flags, or starting and serving it.
     #[error(transparent)]
+    #[cfg_attr(not(feature = "sandbox"), allow(dead_code))]
     Sandbox(anyhow::Error),
     /// Opening, appending to or reading an apply journal.
     #[error(transparent)]

@@ -8,6 +8,8 @@ mod journal;
 mod logging;
 mod output;
 mod policy_files;
+#[cfg(feature = "sandbox")]
+mod sandbox_state;
 mod target;
 
 use clap::Parser;

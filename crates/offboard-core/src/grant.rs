@@ -18,7 +18,7 @@ use std::fmt;
 
 /// The services a policy can scope a leaver to (`scope: [sso, appstream, kendra, identity_store]`).
 /// `identity_store` is group memberships, and only configured where offboard manages them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Service {
     Sso,
@@ -48,7 +48,7 @@ impl fmt::Display for Service {
 
 /// One access edge. The derive order (`Ord`) is the deterministic order used everywhere inside a
 /// phase: variants in phase order, then field by field.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Grant {
     /// Identity Store group membership of a user: the path to every grant of the group.
@@ -91,7 +91,7 @@ impl Grant {
     }
 
     /// One line describing the grant for plans and diffs, e.g.
-    /// `sso        account 222222222222 (Shared Services)  permission set ReadOnlyAccess`.
+    /// `sso        account Shared Services (222222222222)  permission set ReadOnlyAccess`.
     /// Stable and column-aligned so unified diffs of access read like a table.
     pub fn describe(&self, labels: &Labels) -> String {
         for_grant!(self, g => g.describe(labels))

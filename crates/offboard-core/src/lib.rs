@@ -25,6 +25,7 @@ pub mod principal;
 pub mod refusal;
 pub mod render;
 pub mod report;
+pub mod schemas;
 pub mod state;
 
 pub use grant::{Grant, Service};

@@ -34,7 +34,7 @@ use crate::plan::{Action, ActionItem};
 use crate::principal::PrincipalRef;
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Outcome {
     pub time: String,
@@ -76,7 +76,7 @@ impl Outcome {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "status", rename_all = "snake_case", deny_unknown_fields)]
 pub enum OutcomeResult {
     /// This run removed the grant.
@@ -134,7 +134,7 @@ impl Outcome {
 
 /// Counts of a set of outcomes, for summary lines (`Apply: 5 removed, 1 already removed, 0 failed.`).
 /// Intents are not counted: each is followed by its outcome, or is reported as in flight.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OutcomeCounts {
     pub removed: usize,
     pub already_removed: usize,

@@ -20,7 +20,7 @@ pub const PLAN_FORMAT_VERSION: u32 = 3;
 /// most 25 items per call.
 pub const MAX_BATCH: usize = 25;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Plan {
     pub format_version: u32,
@@ -52,7 +52,7 @@ pub struct Plan {
 /// which needs no permission), the region, and the Identity Center instance with its identity
 /// store. A plan made with one profile or region and applied with another would read every
 /// grant as "already removed" there; `apply` compares this with where it is now and refuses.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Location {
     pub account_id: String,
@@ -94,7 +94,7 @@ impl fmt::Display for Location {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PrincipalPlan {
     pub principal: PrincipalRef,
@@ -119,7 +119,7 @@ pub struct PrincipalPlan {
 }
 
 /// A grant of a group that a user leaver loses with its membership of the group.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Cut {
     /// The group's grant (its principal is the group).
@@ -129,7 +129,7 @@ pub struct Cut {
 }
 
 /// A grant of a group that a user leaver keeps through its membership of the group.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Remaining {
     /// The group's grant (its principal is the group).
@@ -159,14 +159,14 @@ impl PrincipalPlan {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Skipped {
     pub grant: Grant,
     pub why: SkipReason,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum SkipReason {
     /// A guardrail: protected account, user or group. Never planned.
@@ -224,7 +224,7 @@ pub use crate::edge::Phase;
 pub use crate::edge::appstream_association::UserStackAssociation;
 
 /// One API call `apply` will make, and the grants it removes.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Action {
     /// Stable within the plan: `<phase>-<n>`, e.g. `sso-3` or `kendra-persona-1`.
@@ -236,7 +236,7 @@ pub struct Action {
     pub request: ApiRequest,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActionItem {
     pub principal: PrincipalRef,
@@ -246,7 +246,7 @@ pub struct ActionItem {
 
 /// The exact request an action sends, with AWS's member names, so a reviewer of the JSON sees
 /// the wire request. Ids only; nothing secret. A thin sum over the edges' request types.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "operation", content = "input", deny_unknown_fields)]
 pub enum ApiRequest {
     DeleteGroupMembership(edge::group_membership::DeleteGroupMembership),

@@ -261,7 +261,7 @@ fn decide(
         return Some(SkipReason::IdentityConflict { why });
     }
     if let Some(account) = grant.account_id()
-        && rules.policy.config.guardrails.protected_accounts.iter().any(|a| a == account)
+        && rules.policy.config.guardrails.protects_account(account)
     {
         return Some(SkipReason::Protected { what: format!("account {account}") });
     }

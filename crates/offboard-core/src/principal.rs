@@ -6,7 +6,7 @@ use std::fmt;
 
 /// User or group. Serialized in AWS's own spelling (`USER`, `GROUP`), because the same word goes
 /// into `DeleteAccountAssignment.PrincipalType`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum PrincipalKind {
     User,
@@ -31,7 +31,7 @@ impl PrincipalKind {
 
 /// How the policy names the principal. A name is the Identity Store `userName` (users) or
 /// `displayName` (groups); an id is the Identity Store id and skips the lookup.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Selector {
     Name(String),
@@ -40,7 +40,7 @@ pub enum Selector {
 
 /// A principal as declared in a leaver file. This is the key that ties a leaver to what the
 /// adapter observed for it, so it must be exactly what the policy said.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PrincipalRef {
     pub kind: PrincipalKind,
     #[serde(flatten)]

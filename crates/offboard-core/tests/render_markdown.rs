@@ -104,7 +104,7 @@ fn one_collapsed_diff_per_principal() {
     assert_eq!(out.matches("<details><summary>").count(), plan.principals.len());
     assert_eq!(out.matches("</details>").count(), plan.principals.len());
     assert!(out.contains(
-        "```diff\n  sso        account 222222222222 (Shared Services)  permission set ReadOnlyAccess\n    # skipped: kept by policy\n- sso        account 333333333333 (Data Platform)  permission set PowerUserAccess\n```\n"
+        "```diff\n  sso        account Shared Services (222222222222)  permission set ReadOnlyAccess\n    # skipped: kept by policy\n- sso        account Data Platform (333333333333)  permission set PowerUserAccess\n```\n"
     ));
 }
 

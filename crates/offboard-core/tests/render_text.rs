@@ -28,7 +28,7 @@ fn colour_wraps_each_line_and_changes_nothing_else() {
     let colour = text(&small_plan(), true);
     assert!(!plain.contains('\x1b'), "no escapes unless asked");
     assert_eq!(strip_ansi(&colour), plain);
-    assert!(colour.contains("\x1b[31m  - sso        account 222222222222 (Shared Services)"), "removed lines are red");
+    assert!(colour.contains("\x1b[31m  - sso        account Shared Services (222222222222)"), "removed lines are red");
     assert!(colour.contains("\x1b[33m      # skipped: protected (account 111111111111)\x1b[0m\n"), "skips are yellow");
     assert!(colour.contains("\x1b[2m  (no access found)\x1b[0m\n"), "context is dim");
     for line in colour.lines() {

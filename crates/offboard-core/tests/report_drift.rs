@@ -62,7 +62,7 @@ fn regained_grants_are_annotated_under_their_removal_line() {
     let lines: Vec<&str> = out.lines().collect();
     let at = lines
         .iter()
-        .position(|l| l.contains("- sso        account 222222222222 (Shared Services)"))
+        .position(|l| l.contains("- sso        account Shared Services (222222222222)"))
         .unwrap_or_else(|| panic!("the removal line is there:\n{out}"));
     assert_eq!(
         lines[at + 1].trim(),

@@ -13,7 +13,7 @@ use crate::request_log::{LoggedRequest, RequestLog};
 use crate::services::{self, Ctx};
 use crate::snapshot::StateSnapshot;
 use crate::wire::{self, ApiRequest, Rejected, WireResponse};
-use crate::world::{Now, World};
+use crate::world::{Now, SavedWorld, World};
 
 /// What to do with the connection.
 #[derive(Debug)]
@@ -41,8 +41,12 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl App {
     pub fn new(org: Org, faults: Faults) -> App {
+        App::with_world(World::new(org), faults)
+    }
+
+    pub fn with_world(world: World, faults: Faults) -> App {
         App {
-            world: Mutex::new(World::new(org)),
+            world: Mutex::new(world),
             faults: Mutex::new(FaultEngine::new(faults)),
             log: Mutex::new(RequestLog::default()),
         }
@@ -75,6 +79,14 @@ impl App {
         let mut world = lock(&self.world);
         world.settle(&faults, Now::current());
         world.snapshot()
+    }
+
+    /// What changed since the fixture, with due work completed first.
+    pub fn save(&self) -> SavedWorld {
+        let faults = self.faults();
+        let mut world = lock(&self.world);
+        world.settle(&faults, Now::current());
+        world.save()
     }
 
     /// Answers one decoded (or undecodable) AWS request.

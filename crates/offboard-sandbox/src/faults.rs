@@ -65,6 +65,9 @@ pub struct Faults {
     /// left in place: a service that says yes and does nothing, which only a re-read after
     /// apply can catch.
     pub ignore_entities: BTreeSet<String>,
+    /// Organizations `ListAccounts` is answered `AccessDeniedException`, as for a role without
+    /// `organizations:ListAccounts` (plans then show account ids without names).
+    pub deny_organizations: bool,
 }
 
 /// Settings that cannot work, e.g. a rate outside 0..=1.
@@ -126,6 +129,11 @@ impl Faults {
 
     pub fn with_failing_deletion(mut self, principal: impl Into<String>) -> Faults {
         self.fail_deletions.insert(principal.into());
+        self
+    }
+
+    pub fn with_organizations_denied(mut self) -> Faults {
+        self.deny_organizations = true;
         self
     }
 

@@ -32,6 +32,7 @@ pub mod fixture;
 #[doc(hidden)]
 pub mod fuzz_api;
 mod ids;
+mod organizations;
 mod pagination;
 mod request_log;
 pub mod server;
@@ -49,3 +50,4 @@ pub use server::{RunningSandbox, Sandbox, SandboxError, serve};
 pub use service::{AwsService, Protocol, UnknownService};
 pub use services::operations as emulated_operations;
 pub use snapshot::StateSnapshot;
+pub use world::SavedWorld;

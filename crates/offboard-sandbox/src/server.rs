@@ -36,6 +36,7 @@ use crate::fixture::Org;
 use crate::request_log::LoggedRequest;
 use crate::snapshot::StateSnapshot;
 use crate::wire;
+use crate::world::{SavedWorld, World};
 
 /// Largest request body accepted (AWS's own limits for these operations are far lower).
 const MAX_BODY: usize = 8 * 1024 * 1024;
@@ -59,12 +60,23 @@ impl Sandbox {
         Sandbox::start_on(org, faults, SocketAddr::from(([127, 0, 0, 1], 0))).await
     }
 
+    /// Starts a sandbox on `127.0.0.1` and a free port with the state saved by
+    /// [`RunningSandbox::save`] of a sandbox seeded from the same fixture.
+    pub async fn resume(org: Org, saved: SavedWorld, faults: Faults) -> Result<RunningSandbox, SandboxError> {
+        let addr = SocketAddr::from(([127, 0, 0, 1], 0));
+        Sandbox::start_app(App::with_world(World::restore(org, saved), faults.clone()), &faults, addr).await
+    }
+
     /// Starts a sandbox on `addr`.
     pub async fn start_on(org: Org, faults: Faults, addr: SocketAddr) -> Result<RunningSandbox, SandboxError> {
+        Sandbox::start_app(App::new(org, faults.clone()), &faults, addr).await
+    }
+
+    async fn start_app(app: App, faults: &Faults, addr: SocketAddr) -> Result<RunningSandbox, SandboxError> {
         faults.validate()?;
         let listener = TcpListener::bind(addr).await.map_err(|source| SandboxError::Bind { addr, source })?;
         let local = listener.local_addr().map_err(|source| SandboxError::Bind { addr, source })?;
-        let app = Arc::new(App::new(org, faults));
+        let app = Arc::new(app);
         let (stop, stopped) = watch::channel(false);
         let task = tokio::spawn(accept_loop(listener, Arc::clone(&app), stopped));
         tracing::info!(%local, "offboard sandbox listening");
@@ -117,6 +129,12 @@ impl RunningSandbox {
     /// The current state (pending asynchronous work that is due is completed first).
     pub fn snapshot(&self) -> StateSnapshot {
         self.app.snapshot()
+    }
+
+    /// What changed since the fixture (pending work that is due is completed first), for
+    /// [`Sandbox::resume`].
+    pub fn save(&self) -> SavedWorld {
+        self.app.save()
     }
 
     /// The organisation the sandbox was seeded with, with every derived id.
@@ -211,6 +229,16 @@ async fn handle(app: &App, req: Request<Incoming>) -> Result<HttpResponse, Dropp
             .header("content-type", "text/xml")
             .header("x-amzn-requestid", request_id)
             .body(Full::new(Bytes::from(xml)))
+            .unwrap_or_else(|_| plain(StatusCode::INTERNAL_SERVER_ERROR, "cannot build the response")));
+    }
+    if crate::organizations::is_organizations(parts.method.as_str(), target) {
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let (status, answer) = crate::organizations::answer(&app.org(), &app.faults(), target, &body);
+        return Ok(Response::builder()
+            .status(status)
+            .header("content-type", "application/x-amz-json-1.1")
+            .header("x-amzn-requestid", request_id)
+            .body(Full::new(Bytes::from(answer.to_string())))
             .unwrap_or_else(|_| plain(StatusCode::INTERNAL_SERVER_ERROR, "cannot build the response")));
     }
     let decoded = wire::decode(parts.method.as_str(), path, target, &body);

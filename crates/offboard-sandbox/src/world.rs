@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::faults::Faults;
@@ -52,7 +53,7 @@ pub(crate) fn timestamp(epoch: f64) -> Value {
 pub(crate) const FIXTURE_EPOCH: f64 = FIXTURE_EPOCH_SECONDS as f64;
 
 /// How an SSO deletion request stands.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) enum DeletionStatus {
     /// Pending; `failure` is the reason it will fail with, if a fault says so.
     InProgress {
@@ -62,16 +63,19 @@ pub(crate) enum DeletionStatus {
     Failed(String),
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Deletion {
     pub request_id: String,
     pub assignment: Assignment,
     pub created_epoch: f64,
+    /// Monotonic time cannot be saved: a restored pending deletion counts as received at restore
+    /// time, so it completes after the configured delay from then (never before its request).
+    #[serde(skip, default = "Instant::now")]
     pub received: Instant,
     pub status: DeletionStatus,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct PersonaState {
     pub persona: String,
     pub created_epoch: f64,
@@ -82,21 +86,21 @@ pub(crate) struct PersonaState {
 pub(crate) type PersonaKey = (String, String, String);
 
 /// (index id, data source id, group id).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub(crate) struct MappingKey {
     pub index_id: String,
     pub data_source_id: Option<String>,
     pub group_id: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub(crate) struct Members {
     pub users: Vec<String>,
     pub groups: Vec<MemberGroup>,
 }
 
 /// One PUT or DELETE of a principal mapping and how it went (`GroupOrderingIdSummary`).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize)]
 pub(crate) struct MappingAction {
     /// PROCESSING, SUCCEEDED, DELETING, DELETED or FAILED.
     pub status: &'static str,
@@ -108,14 +112,16 @@ pub(crate) struct MappingAction {
     pub pending: Option<PendingMapping>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct PendingMapping {
+    /// Like [`Deletion::received`]: restored pending work counts as received at restore time.
+    #[serde(skip, default = "Instant::now")]
     pub received: Instant,
     pub put: Option<Members>,
     pub failure: Option<String>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct MappingState {
     /// The applied members; `None` once a delete has completed.
     pub members: Option<Members>,
@@ -125,6 +131,42 @@ pub(crate) struct MappingState {
     pub applied_ordering_id: u64,
     /// Chronological, oldest first; at most [`MAX_SUMMARIES`] (completed ones are dropped first).
     pub actions: Vec<MappingAction>,
+}
+
+/// The statuses a mapping action can have, as the `&'static str` the handlers compare with.
+const MAPPING_STATUSES: [&str; 5] = ["PROCESSING", "SUCCEEDED", "DELETING", "DELETED", "FAILED"];
+
+/// A saved [`MappingAction`], with its status as an owned string.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SavedMappingAction {
+    status: String,
+    ordering_id: u64,
+    received_epoch: f64,
+    updated_epoch: f64,
+    failure_reason: Option<String>,
+    pending: Option<PendingMapping>,
+}
+
+// By hand: a derived impl would ask `'de: 'static` for the `&'static str` status.
+impl<'de> Deserialize<'de> for MappingAction {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<MappingAction, D::Error> {
+        let saved = SavedMappingAction::deserialize(deserializer)?;
+        let status = MAPPING_STATUSES.into_iter().find(|s| *s == saved.status).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "`{}` is not a mapping status; expected one of {MAPPING_STATUSES:?}",
+                saved.status
+            ))
+        })?;
+        Ok(MappingAction {
+            status,
+            ordering_id: saved.ordering_id,
+            received_epoch: saved.received_epoch,
+            updated_epoch: saved.updated_epoch,
+            failure_reason: saved.failure_reason,
+            pending: saved.pending,
+        })
+    }
 }
 
 /// DescribePrincipalMapping returns at most 10 summaries (model: list length 0..10).
@@ -146,7 +188,73 @@ pub(crate) struct World {
     pub mappings: BTreeMap<MappingKey, MappingState>,
 }
 
+/// What changed since the fixture: every mutable part of a [`World`], as plain data that
+/// serialises (maps with composite keys become lists of pairs). The organisation itself is not
+/// in it: it is the fixture's, and a saved world is only restored onto the fixture it was made
+/// from (callers check the fixture's digest, see `offboard --sandbox`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SavedWorld {
+    memberships: Vec<Membership>,
+    assignments: Vec<Assignment>,
+    deletions: Vec<Deletion>,
+    associations: Vec<StackAssociation>,
+    personas: Vec<(PersonaKey, PersonaState)>,
+    experience_entities: Vec<((String, String), BTreeSet<String>)>,
+    mappings: Vec<(MappingKey, MappingState)>,
+}
+
+// Instants are skipped when saving, so equality (for "did anything change?") ignores them.
+impl PartialEq for Deletion {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.request_id, &self.assignment, self.created_epoch, &self.status)
+            == (&other.request_id, &other.assignment, other.created_epoch, &other.status)
+    }
+}
+
+impl PartialEq for PersonaState {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.persona, self.created_epoch, self.updated_epoch)
+            == (&other.persona, other.created_epoch, other.updated_epoch)
+    }
+}
+
+impl PartialEq for MappingState {
+    fn eq(&self, other: &Self) -> bool {
+        serde_json::to_value(self).ok() == serde_json::to_value(other).ok()
+    }
+}
+
 impl World {
+    /// Every mutable part, for saving (call [`World::settle`] first, so finished work is saved
+    /// as finished).
+    pub fn save(&self) -> SavedWorld {
+        SavedWorld {
+            memberships: self.memberships.values().cloned().collect(),
+            assignments: self.assignments.iter().cloned().collect(),
+            deletions: self.deletions.clone(),
+            associations: self.associations.iter().cloned().collect(),
+            personas: self.personas.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            experience_entities: self.experience_entities.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            mappings: self.mappings.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        }
+    }
+
+    /// The fixture's organisation with the saved changes. Work that was pending when saved
+    /// stays pending and completes after the configured delay, counted from now.
+    pub fn restore(org: Org, saved: SavedWorld) -> World {
+        World {
+            org,
+            memberships: saved.memberships.into_iter().map(|m| (m.id.clone(), m)).collect(),
+            assignments: saved.assignments.into_iter().collect(),
+            deletions: saved.deletions,
+            associations: saved.associations.into_iter().collect(),
+            personas: saved.personas.into_iter().collect(),
+            experience_entities: saved.experience_entities.into_iter().collect(),
+            mappings: saved.mappings.into_iter().collect(),
+        }
+    }
+
     pub fn new(org: Org) -> World {
         let memberships = org.identity_store.memberships.iter().map(|m| (m.id.clone(), m.clone())).collect();
         let assignments = org.sso.assignments.iter().cloned().collect();

@@ -26,7 +26,8 @@ pub async fn run(global: &GlobalArgs, args: ApplyArgs) -> Result<Outcome, CliErr
         let plan = super::plan::make_plan(&target, &inputs, &policy).await?;
         output::print_plan(&plan, crate::cli::OutputFormat::Text, global.color, None)?;
         super::plan::require_complete(&policy, &plan)?;
-        return execute(&target, plan, policy.config.guardrails.max_removals, &args, limits).await;
+        let result = execute(&target, plan, policy.config.guardrails.max_removals, &args, limits).await;
+        return target.persist(result);
     } else {
         let [path] = args.args.as_slice() else {
             return Err(CliError::Usage(format!(
@@ -48,7 +49,8 @@ pub async fn run(global: &GlobalArgs, args: ApplyArgs) -> Result<Outcome, CliErr
     };
     let target = target_future.await?;
     authorize(&target, &plan, &policy, &args, &limits).await?;
-    execute(&target, plan, policy.config.guardrails.max_removals, &args, limits).await
+    let result = execute(&target, plan, policy.config.guardrails.max_removals, &args, limits).await;
+    target.persist(result)
 }
 
 /// The plan file is untrusted input: every removal in it must be one the policy on this machine
@@ -69,6 +71,8 @@ async fn authorize(
     let groups: std::collections::BTreeSet<&str> =
         plan.actions.iter().flat_map(|a| a.items.iter().filter_map(|i| i.grant.group_id())).collect();
     let groups: Vec<&str> = groups.into_iter().collect();
+    // Accounts protected by name are protected here too, by the names as they are now.
+    let (_, policy) = &super::plan::with_account_names(target, policy).await?;
     let current = offboard_aws::current(&target.clients, policy, &named, &groups, limits)
         .await
         .map_err(CliError::aws("cannot read where apply would act, to check the plan against the policy"))?;

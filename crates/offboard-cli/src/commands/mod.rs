@@ -4,7 +4,9 @@ pub mod apply;
 pub mod completions;
 pub mod plan;
 pub mod report;
+#[cfg(feature = "sandbox")]
 pub mod sandbox;
+pub mod schema;
 pub mod show;
 pub mod validate;
 
@@ -18,10 +20,12 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Plan(args) => runtime()?.block_on(plan::run(&cli.global, args)),
         Command::Apply(args) => runtime()?.block_on(apply::run(&cli.global, args)),
         Command::Report(args) => report::run(args),
+        Command::Schema(args) => schema::run(args),
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),
+        #[cfg(feature = "sandbox")]
         Command::Sandbox(args) => {
-            runtime()?.block_on(sandbox::run(args)).map_err(CliError::Sandbox)?;
+            runtime()?.block_on(sandbox::run(&cli.global, args)).map_err(CliError::Sandbox)?;
             Ok(Outcome::Success)
         }
     }

@@ -17,7 +17,8 @@ pub async fn run(global: &GlobalArgs, args: PlanArgs) -> Result<Outcome, CliErro
         None => None,
     };
     let target = target::connect(global).await?;
-    let plan = make_plan(&target, &inputs, &policy).await?;
+    let plan = make_plan(&target, &inputs, &policy).await;
+    let plan = target.persist(plan)?;
 
     if let Some(out) = &args.out {
         output::write_plan(out, &plan)?;
@@ -33,11 +34,14 @@ pub async fn run(global: &GlobalArgs, args: PlanArgs) -> Result<Outcome, CliErro
 /// Read what the leavers have now and plan their removal. Shared with `apply --auto-approve`.
 pub async fn make_plan(target: &Target, inputs: &PolicyInputs, policy: &Policy) -> Result<Plan, CliError> {
     let before = target.clients.call_stats();
-    let state = offboard_aws::read_state(&target.clients, policy, &offboard_aws::Limits::default())
+    let (names, policy) = &with_account_names(target, policy).await?;
+    let mut state = offboard_aws::read_state(&target.clients, policy, &offboard_aws::Limits::default())
         .await
         .map_err(CliError::aws("cannot read current access from AWS"))?;
     let calls = target.clients.call_stats().since(&before);
     tracing::info!(calls = calls.total(), "read current access");
+    // The planner keeps the labels of the accounts the plan mentions.
+    state.labels.extend(names.iter().map(|(id, name)| (id.clone(), name.clone())));
     Ok(offboard_core::plan(
         policy,
         &state,
@@ -47,6 +51,39 @@ pub async fn make_plan(target: &Target, inputs: &PolicyInputs, policy: &Policy) 
             policy_paths: inputs.policy_paths.clone(),
         },
     ))
+}
+
+/// The account names from AWS Organizations (best effort; none without permission) and the
+/// policy with its `protected_accounts` given by name resolved to ids. Shared with `apply`,
+/// whose authority check must protect the same accounts: a name that matches no account is an
+/// error, and so are names when the accounts cannot be read (fail closed).
+pub async fn with_account_names(
+    target: &Target,
+    policy: &Policy,
+) -> Result<(std::collections::BTreeMap<String, String>, Policy), CliError> {
+    let mut policy = policy.clone();
+    let by_name: Vec<String> = policy.config.guardrails.protected_account_names().map(|n| format!("{n:?}")).collect();
+    if policy.config.sso.is_none() && by_name.is_empty() {
+        return Ok((Default::default(), policy));
+    }
+    match offboard_aws::organizations::account_names(&target.clients).await {
+        offboard_aws::organizations::AccountNames::Read(names) => {
+            policy
+                .config
+                .guardrails
+                .resolve_account_names(&names)
+                .map_err(|e| CliError::Policy(anyhow::Error::new(e)))?;
+            Ok((names, policy))
+        }
+        offboard_aws::organizations::AccountNames::Unavailable { why } if !by_name.is_empty() => {
+            Err(CliError::Policy(anyhow::anyhow!(
+                "guardrails.protected_accounts names {} by name, but the account names cannot be read from AWS \
+                 Organizations ({why}); allow organizations:ListAccounts, or list those accounts by their 12-digit id",
+                by_name.join(", ")
+            )))
+        }
+        offboard_aws::organizations::AccountNames::Unavailable { .. } => Ok((Default::default(), policy)),
+    }
 }
 
 /// `guardrails.require_complete`: fail while the plan leaves any leaver with access the policy

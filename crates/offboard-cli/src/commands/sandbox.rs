@@ -24,6 +24,10 @@ pub struct SandboxArgs {
 pub enum SandboxCommand {
     /// Serve Identity Store, SSO Admin, AppStream and Kendra on one port until Ctrl-C / SIGTERM.
     Serve(ServeArgs),
+    /// Start the embedded sandbox (`--sandbox FIXTURE`) over: delete its saved state
+    /// (.offboard/sandbox-state.json, or --sandbox-state FILE). The next command seeds it from the
+    /// fixture again.
+    Reset,
 }
 
 #[derive(Debug, clap::Args)]
@@ -70,6 +74,10 @@ pub struct FaultArgs {
     /// A principal (id, user name or group name) whose SSO deletions end FAILED. Repeatable.
     #[arg(long = "fail-deletion", value_name = "PRINCIPAL")]
     pub fail_deletion: Vec<String>,
+    /// Answer Organizations ListAccounts with AccessDeniedException (plans then show account
+    /// ids without names).
+    #[arg(long)]
+    pub deny_organizations: bool,
 }
 
 impl FaultArgs {
@@ -90,6 +98,9 @@ impl FaultArgs {
         for principal in &self.fail_deletion {
             faults = faults.with_failing_deletion(principal.clone());
         }
+        if self.deny_organizations {
+            faults = faults.with_organizations_denied();
+        }
         faults.validate()?;
         Ok(faults)
     }
@@ -109,9 +120,21 @@ fn parse_tps(text: &str) -> Result<(AwsService, f64), String> {
     Ok((service, rate))
 }
 
-pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
+pub async fn run(global: &crate::cli::GlobalArgs, args: SandboxArgs) -> anyhow::Result<()> {
     match args.command {
         SandboxCommand::Serve(serve_args) => serve(serve_args, shutdown_signal(), &mut std::io::stdout()).await,
+        SandboxCommand::Reset => {
+            let path = crate::sandbox_state::path(global.sandbox_state.as_deref());
+            let existed = crate::sandbox_state::reset(&path)?;
+            let what = if existed { "removed" } else { "was not there" };
+            writeln!(
+                std::io::stdout(),
+                "sandbox state {} {what}; the next --sandbox command starts from its fixture",
+                path.display()
+            )
+            .context("cannot write to stdout")?;
+            Ok(())
+        }
     }
 }
 
@@ -166,8 +189,9 @@ mod tests {
     fn parse(args: &[&str]) -> Result<ServeArgs, clap::Error> {
         let mut argv = vec!["sandbox"];
         argv.extend_from_slice(args);
-        Cmd::try_parse_from(argv).map(|c| match c.sandbox.command {
-            SandboxCommand::Serve(s) => s,
+        Cmd::try_parse_from(argv).and_then(|c| match c.sandbox.command {
+            SandboxCommand::Serve(s) => Ok(s),
+            SandboxCommand::Reset => Err(clap::Error::new(clap::error::ErrorKind::InvalidSubcommand)),
         })
     }
 

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
 /// A user–stack association. AppStream names users by user name, not by Identity Store id.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AppstreamAssociation {
     pub stack_name: String,
@@ -20,7 +20,7 @@ pub struct AppstreamAssociation {
 }
 
 /// The `BatchDisassociateUserStack` input.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct BatchDisassociateUserStack {
     pub user_stack_associations: Vec<UserStackAssociation>,
@@ -31,7 +31,7 @@ impl BatchDisassociateUserStack {
 }
 
 /// One entry of `UserStackAssociations`, with AWS's member names.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct UserStackAssociation {
     pub stack_name: String,

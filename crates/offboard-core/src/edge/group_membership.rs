@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 /// A user's membership of a group, named by the id `DeleteGroupMembership` takes and the two
 /// ids it joins (which `apply` re-reads: the membership must still join exactly these).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GroupMembership {
     pub group_id: String,
@@ -31,7 +31,7 @@ pub struct GroupMembership {
 }
 
 /// The `DeleteGroupMembership` input, with AWS's member names.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct DeleteGroupMembership {
     pub identity_store_id: String,

@@ -21,7 +21,7 @@ pub const MAX_ENTITIES: usize = 40;
 
 /// An entity (an Identity Center user or group id) with access to one experience, as
 /// `ListExperienceEntities` lists it.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KendraExperienceEntity {
     pub index_id: String,
@@ -31,7 +31,7 @@ pub struct KendraExperienceEntity {
 }
 
 /// The `DisassociateEntitiesFromExperience` input.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct DisassociateEntitiesFromExperience {
     /// The experience id.
@@ -41,7 +41,7 @@ pub struct DisassociateEntitiesFromExperience {
 }
 
 /// One entry of `EntityList`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct EntityConfiguration {
     pub entity_id: String,

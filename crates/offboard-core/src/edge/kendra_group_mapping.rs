@@ -12,7 +12,7 @@ use crate::state::Resolution;
 use serde::{Deserialize, Serialize};
 
 /// A principal mapping of an ACL group, at a data source or (`None`) at index level.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KendraGroupMapping {
     pub index_id: String,
@@ -21,7 +21,7 @@ pub struct KendraGroupMapping {
 }
 
 /// The `DeletePrincipalMapping` input.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct DeletePrincipalMapping {
     pub index_id: String,

@@ -111,7 +111,7 @@ pub struct RequestContext<'a> {
 /// persona first leaves each call's precondition true (the entity is still listed when its
 /// persona is removed), and a failure between the two leaves the entity with plain access and
 /// no OWNER persona, never the other way round.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     GroupMemberships,

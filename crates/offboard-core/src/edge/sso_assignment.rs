@@ -11,7 +11,7 @@ use crate::state::Resolution;
 use serde::{Deserialize, Serialize};
 
 /// An account assignment, named by exactly the ids `DeleteAccountAssignment` takes.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SsoAssignment {
     pub account_id: String,
@@ -21,7 +21,7 @@ pub struct SsoAssignment {
 }
 
 /// The `DeleteAccountAssignment` input, with AWS's member names.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct DeleteAccountAssignment {
     pub instance_arn: String,
@@ -62,7 +62,7 @@ impl Edge for SsoAssignment {
     fn describe(&self, labels: &Labels) -> String {
         let account = labels
             .get(&self.account_id)
-            .map(|l| format!("{} ({l})", self.account_id))
+            .map(|name| format!("{name} ({})", self.account_id))
             .unwrap_or_else(|| self.account_id.clone());
         let ps = labels.get(&self.permission_set_arn).cloned().unwrap_or_else(|| self.permission_set_arn.clone());
         format!("sso        account {account}  permission set {ps}")

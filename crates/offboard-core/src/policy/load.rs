@@ -25,10 +25,27 @@ pub struct Source {
     pub text: String,
 }
 
+/// The keys each mapping of the policy files accepts, in one place: the loader takes exactly
+/// these, and the JSON Schemas (`schema.rs`) describe the same ones (a test keeps them in step).
+pub(crate) mod keys {
+    pub const CONFIG: &[&str] = &["version", "sso", "appstream", "kendra", "identity_store", "guardrails"];
+    pub const IDENTITY_STORE: &[&str] = &["manage_memberships"];
+    pub const SSO: &[&str] = &["instance_arn", "identity_store_id"];
+    pub const APPSTREAM: &[&str] = &["authentication_type", "stacks"];
+    pub const KENDRA: &[&str] = &["indexes"];
+    pub const KENDRA_INDEX: &[&str] = &["id", "experiences", "data_sources"];
+    pub const GUARDRAILS: &[&str] =
+        &["protected_users", "protected_groups", "protected_accounts", "max_removals", "require_complete"];
+    pub const LEAVER_FILE: &[&str] = &["version", "users", "groups"];
+    pub const USER: &[&str] = &["user", "user_id", "reason", "effective", "scope", "keep"];
+    pub const GROUP: &[&str] = &["group", "group_id", "kendra_group_id", "reason", "effective", "scope", "keep"];
+    pub const KEEP: &[&str] = &["sso_accounts", "appstream_stacks", "kendra_experiences", "groups"];
+}
+
 /// The only policy format version this build reads.
 pub const VERSION: i128 = 1;
 
-const AUTHENTICATION_TYPES: [&str; 4] = ["API", "SAML", "USERPOOL", "AWS_AD"];
+pub(crate) const AUTHENTICATION_TYPES: [&str; 4] = ["API", "SAML", "USERPOOL", "AWS_AD"];
 const DEFAULT_AUTHENTICATION_TYPE: &str = "USERPOOL";
 
 /// Reads `offboard.yaml` alone.
@@ -121,12 +138,7 @@ fn config_document(r: &mut Reader<'_>, root: &Node, env: &mut Env) -> Option<Con
         r.error(root, "the config file is empty; expected `version: 1` and at least one of sso, appstream, kendra");
         return None;
     }
-    let top = r.fields(
-        root,
-        "offboard.yaml",
-        &["version", "sso", "appstream", "kendra", "identity_store", "guardrails"],
-        &no_hint,
-    )?;
+    let top = r.fields(root, "offboard.yaml", keys::CONFIG, &no_hint)?;
     if !version(r, &top) {
         return None;
     }
@@ -170,7 +182,7 @@ fn config_document(r: &mut Reader<'_>, root: &Node, env: &mut Env) -> Option<Con
 
 /// `identity_store: { manage_memberships: true }`.
 fn identity_store_config(r: &mut Reader<'_>, node: &Node) -> Option<IdentityStoreConfig> {
-    let f = r.fields(node, "identity_store", &["manage_memberships"], &no_hint)?;
+    let f = r.fields(node, "identity_store", keys::IDENTITY_STORE, &no_hint)?;
     let manage_memberships = match f.get("manage_memberships") {
         None => {
             r.error(
@@ -222,7 +234,7 @@ fn version(r: &mut Reader<'_>, top: &Fields<'_>) -> bool {
 }
 
 fn sso_config(r: &mut Reader<'_>, node: &Node) -> Option<SsoConfig> {
-    let f = r.fields(node, "sso", &["instance_arn", "identity_store_id"], &no_hint)?;
+    let f = r.fields(node, "sso", keys::SSO, &no_hint)?;
     let instance_arn = match f.get("instance_arn") {
         Some(n) => ident(r, n, "sso.instance_arn", IdKind::InstanceArn),
         None => {
@@ -239,7 +251,7 @@ fn sso_config(r: &mut Reader<'_>, node: &Node) -> Option<SsoConfig> {
 }
 
 fn appstream_config(r: &mut Reader<'_>, node: &Node) -> Option<AppstreamConfig> {
-    let f = r.fields(node, "appstream", &["authentication_type", "stacks"], &no_hint)?;
+    let f = r.fields(node, "appstream", keys::APPSTREAM, &no_hint)?;
     let authentication_type = match f.get("authentication_type") {
         None => Some(DEFAULT_AUTHENTICATION_TYPE.to_owned()),
         Some(n) => {
@@ -293,7 +305,7 @@ fn stacks(r: &mut Reader<'_>, node: &Node) -> Option<StackSelection> {
 }
 
 fn kendra_config(r: &mut Reader<'_>, node: &Node) -> Option<KendraConfig> {
-    let f = r.fields(node, "kendra", &["indexes"], &no_hint)?;
+    let f = r.fields(node, "kendra", keys::KENDRA, &no_hint)?;
     let Some(list) = f.get("indexes") else {
         r.error(
             f.at,
@@ -311,7 +323,7 @@ fn kendra_config(r: &mut Reader<'_>, node: &Node) -> Option<KendraConfig> {
     let mut ok = true;
     for (i, item) in items.iter().enumerate() {
         let what = format!("kendra.indexes[{i}]");
-        let Some(f) = r.fields(item, &what, &["id", "experiences", "data_sources"], &no_hint) else {
+        let Some(f) = r.fields(item, &what, keys::KENDRA_INDEX, &no_hint) else {
             ok = false;
             continue;
         };
@@ -348,15 +360,13 @@ fn kendra_config(r: &mut Reader<'_>, node: &Node) -> Option<KendraConfig> {
 }
 
 fn guardrails(r: &mut Reader<'_>, node: &Node, env: &mut Env) -> Option<Guardrails> {
-    let f = r.fields(
-        node,
-        "guardrails",
-        &["protected_users", "protected_groups", "protected_accounts", "max_removals", "require_complete"],
-        &no_hint,
-    )?;
+    let f = r.fields(node, "guardrails", keys::GUARDRAILS, &no_hint)?;
     let users = optional_located_list(r, &f, "protected_users", "guardrails", IdKind::UserName);
     let groups = optional_located_list(r, &f, "protected_groups", "guardrails", IdKind::GroupDisplayName);
-    let accounts = optional_ident_list(r, &f, "protected_accounts", "guardrails", IdKind::AccountId);
+    let accounts = match f.get("protected_accounts") {
+        None => Some(Vec::new()),
+        Some(n) => account_ids_or_names(r, n, "guardrails.protected_accounts"),
+    };
     let max_removals = match f.get("max_removals") {
         None => Some(DEFAULT_MAX_REMOVALS),
         Some(n) => match &n.value {
@@ -396,6 +406,7 @@ fn guardrails(r: &mut Reader<'_>, node: &Node, env: &mut Env) -> Option<Guardrai
         protected_groups: groups.iter().map(|(s, _)| s.clone()).collect(),
         protected_accounts: accounts?,
         max_removals: max_removals?,
+        resolved_account_names: Default::default(),
     };
     env.protected_users = users;
     env.protected_groups = groups;
@@ -459,6 +470,52 @@ fn located_ident_list(r: &mut Reader<'_>, node: &Node, what: &str, kind: IdKind)
     ok.then_some(out)
 }
 
+/// The longest account name AWS Organizations accepts (`AccountName`: 1..50 printable ASCII).
+pub const MAX_ACCOUNT_NAME: usize = 50;
+
+/// `guardrails.protected_accounts`: 12-digit account ids, or account names as AWS Organizations
+/// has them (resolved to ids when offboard reads the accounts, see
+/// [`crate::policy::Policy::resolve_account_names`]). A value of digits only is an id.
+fn account_ids_or_names(r: &mut Reader<'_>, node: &Node, what: &str) -> Option<Vec<String>> {
+    let items = r.list(node, what, "12-digit account ids or account names")?;
+    let mut out: Vec<(String, Origin)> = Vec::new();
+    let mut ok = true;
+    for (i, item) in items.iter().enumerate() {
+        let item_what = format!("{what}[{i}]");
+        let value = match &item.value {
+            Value::Str(name) if !name.chars().all(|c| c.is_ascii_digit()) => {
+                let printable = name.chars().all(|c| (' '..='~').contains(&c));
+                if printable && !name.trim().is_empty() && name.chars().count() <= MAX_ACCOUNT_NAME {
+                    Some(name.clone())
+                } else {
+                    r.error(
+                        item,
+                        format!(
+                            "{item_what}: {name:?} is neither a 12-digit account id nor an account name \
+                             (1 to {MAX_ACCOUNT_NAME} printable ASCII characters, as in AWS Organizations)"
+                        ),
+                    );
+                    None
+                }
+            }
+            _ => ident(r, item, &item_what, IdKind::AccountId),
+        };
+        match value {
+            Some(v) => {
+                if let Some((_, first)) = out.iter().find(|(s, _)| *s == v) {
+                    let first = first.clone();
+                    r.error(item, format!("{item_what}: {v:?} is listed twice (first at {first}); remove one"));
+                    ok = false;
+                } else {
+                    out.push((v, r.origin(item)));
+                }
+            }
+            None => ok = false,
+        }
+    }
+    ok.then(|| out.into_iter().map(|(s, _)| s).collect())
+}
+
 fn ident_list(r: &mut Reader<'_>, node: &Node, what: &str, kind: IdKind) -> Option<Vec<String>> {
     located_ident_list(r, node, what, kind).map(|v| v.into_iter().map(|(s, _)| s).collect())
 }
@@ -508,7 +565,7 @@ fn leaver_document(r: &mut Reader<'_>, root: &Node, env: &Env) -> Vec<Declared> 
         );
         return Vec::new();
     }
-    let Some(top) = r.fields(root, "leaver file", &["version", "users", "groups"], &|key: &str| {
+    let Some(top) = r.fields(root, "leaver file", keys::LEAVER_FILE, &|key: &str| {
         (key == "sso" || key == "appstream" || key == "kendra" || key == "guardrails").then(|| {
             "that belongs in offboard.yaml (the environment); a leaver file has only version, users and groups"
                 .to_owned()
@@ -567,8 +624,8 @@ fn entry_hint(kind: PrincipalKind) -> impl Fn(&str) -> Option<String> {
 fn leaver_entry(r: &mut Reader<'_>, item: &Node, kind: PrincipalKind, what: &str, env: &Env) -> Option<Declared> {
     let (name_key, id_key, name_kind) = selector_keys(kind);
     let allowed: &[&str] = match kind {
-        PrincipalKind::User => &["user", "user_id", "reason", "effective", "scope", "keep"],
-        PrincipalKind::Group => &["group", "group_id", "kendra_group_id", "reason", "effective", "scope", "keep"],
+        PrincipalKind::User => keys::USER,
+        PrincipalKind::Group => keys::GROUP,
     };
     let f = r.fields(item, what, allowed, &entry_hint(kind))?;
 
@@ -736,7 +793,7 @@ fn scope(r: &mut Reader<'_>, f: &Fields<'_>, what: &str, env: &Env) -> Option<BT
 }
 
 fn keep(r: &mut Reader<'_>, node: &Node, what: &str) -> Option<Keep> {
-    let f = r.fields(node, what, &["sso_accounts", "appstream_stacks", "kendra_experiences", "groups"], &no_hint)?;
+    let f = r.fields(node, what, keys::KEEP, &no_hint)?;
     let sso_accounts = optional_ident_list(r, &f, "sso_accounts", what, IdKind::AccountId);
     let appstream_stacks = optional_ident_list(r, &f, "appstream_stacks", what, IdKind::AppstreamStackName);
     let kendra_experiences = optional_ident_list(r, &f, "kendra_experiences", what, IdKind::KendraExperienceId);

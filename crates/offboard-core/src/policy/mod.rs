@@ -8,6 +8,7 @@
 pub mod error;
 pub mod load;
 mod raw;
+pub mod schema;
 
 pub use error::{PolicyError, PolicyErrors};
 pub use load::{Source, load};
@@ -15,7 +16,7 @@ pub use load::{Source, load};
 use crate::grant::Service;
 use crate::principal::PrincipalRef;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use time::Date;
 
@@ -168,6 +169,75 @@ pub struct Guardrails {
     /// `plan` fails (exit 1) while any leaver would keep access that the policy does not keep
     /// on purpose (see [`crate::plan::Plan::incomplete`]).
     pub require_complete: bool,
+    /// The account ids of the `protected_accounts` given by name, as AWS Organizations names
+    /// them now ([`Guardrails::resolve_account_names`]). Read from AWS, not written in the
+    /// policy, so not part of its digest.
+    #[serde(skip)]
+    pub resolved_account_names: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// `guardrails.protected_accounts` names an account that AWS Organizations does not have.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "guardrails.protected_accounts names {} but no account in AWS Organizations has that name; \
+     write the name exactly as Organizations shows it, or the 12-digit account id (accounts: {})",
+    quoted(.unknown),
+    .known.join(", ")
+)]
+pub struct UnknownAccountNames {
+    pub unknown: Vec<String>,
+    /// `name (id)` of every account read, for the message.
+    pub known: Vec<String>,
+}
+
+fn quoted(names: &[String]) -> String {
+    names.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", ")
+}
+
+/// Whether a `protected_accounts` entry is an account id (digits only; the loader checked
+/// there are 12) rather than an account name.
+pub fn is_account_id(entry: &str) -> bool {
+    entry.chars().all(|c| c.is_ascii_digit())
+}
+
+impl Guardrails {
+    /// The `protected_accounts` given by name rather than id.
+    pub fn protected_account_names(&self) -> impl Iterator<Item = &str> {
+        self.protected_accounts.iter().map(String::as_str).filter(|a| !is_account_id(a))
+    }
+
+    /// Resolves the accounts protected by name, from the accounts AWS Organizations lists
+    /// (`accounts`: id → name). Every account of a matching name is protected (Organizations
+    /// allows two accounts one name). A name that matches no account is an error.
+    pub fn resolve_account_names(&mut self, accounts: &BTreeMap<String, String>) -> Result<(), UnknownAccountNames> {
+        let mut resolved: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut unknown = Vec::new();
+        for name in self.protected_account_names() {
+            let ids: BTreeSet<String> =
+                accounts.iter().filter(|(_, n)| n.as_str() == name).map(|(id, _)| id.clone()).collect();
+            if ids.is_empty() {
+                unknown.push(name.to_owned());
+            } else {
+                resolved.insert(name.to_owned(), ids);
+            }
+        }
+        if !unknown.is_empty() {
+            let known = accounts.iter().map(|(id, name)| format!("{name} ({id})")).collect();
+            return Err(UnknownAccountNames { unknown, known });
+        }
+        self.resolved_account_names = resolved;
+        Ok(())
+    }
+
+    /// Whether `account_id` is protected: listed by id, or by a name resolved to it. While any
+    /// name is not resolved, every account is protected (fail closed): the planner, and so
+    /// `apply`'s authority check, then keeps every account assignment.
+    pub fn protects_account(&self, account_id: &str) -> bool {
+        self.protected_accounts.iter().any(|a| a == account_id)
+            || self
+                .protected_account_names()
+                .any(|name| self.resolved_account_names.get(name).is_none_or(|ids| ids.contains(account_id)))
+    }
 }
 
 impl Default for Guardrails {
@@ -178,6 +248,7 @@ impl Default for Guardrails {
             protected_accounts: Vec::new(),
             max_removals: DEFAULT_MAX_REMOVALS,
             require_complete: false,
+            resolved_account_names: BTreeMap::new(),
         }
     }
 }

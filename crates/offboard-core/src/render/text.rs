@@ -4,9 +4,9 @@
 //! ```text
 //! user alice.wong@northwind.example — HR-4211 left the company 2026-11-20
 //!   resolved: 906712a4c1-0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9
-//!     sso        account 111111111111 (Management)  permission set AdministratorAccess
+//!     sso        account Management (111111111111)  permission set AdministratorAccess
 //!       # skipped: protected (account 111111111111)
-//!   - sso        account 222222222222 (Shared Services)  permission set ReadOnlyAccess
+//!   - sso        account Shared Services (222222222222)  permission set ReadOnlyAccess
 //!
 //! Plan: 1 to remove (sso 1, appstream 0, kendra 0), 1 skipped.
 //! ```

@@ -39,6 +39,7 @@ pub fn config() -> Config {
             protected_accounts: vec!["111111111111".into()],
             max_removals: 500,
             require_complete: false,
+            resolved_account_names: Default::default(),
         },
         identity_store: Some(IdentityStoreConfig { manage_memberships: true }),
     }
