@@ -77,7 +77,7 @@ fn a_regranted_assignment_is_drift_and_is_named_with_the_date_it_was_removed() {
     let lines: Vec<&str> = drift.stdout.lines().collect();
     let at = lines
         .iter()
-        .position(|l| l.trim_start().starts_with("- sso") && l.contains(&format!("account {account}")))
+        .position(|l| l.trim_start().starts_with("- sso") && l.contains(&format!("({account})")))
         .unwrap_or_else(|| panic!("the plan removes the assignment again\n{drift}"));
     assert!(lines[at + 1].contains(&format!("# regained since {removed_on}")), "{drift}");
     assert_eq!(drift.stdout.matches("regained since").count(), 2, "only that grant, annotated and listed\n{drift}");
