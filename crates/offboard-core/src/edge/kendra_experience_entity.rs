@@ -7,6 +7,7 @@
 //! `DisassociatePersonasFromEntities` removes only the persona. Both are planned for the same
 //! leaver; the persona goes first (see [`Phase`]).
 
+use super::kendra_persona::{by_experience, experience_configured};
 use super::{Edge, Phase, RequestContext, batches};
 use crate::grant::{Grant, Labels, Service};
 use crate::plan::ActionItem;
@@ -14,7 +15,7 @@ use crate::policy::{Config, Keep, Leaver};
 use crate::principal::PrincipalKind;
 use crate::state::Resolution;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// `DisassociateEntitiesFromExperience` takes at most 40 entities per call.
 pub const MAX_ENTITIES: usize = 40;
@@ -89,28 +90,15 @@ impl Edge for KendraExperienceEntity {
     }
 
     fn configured(&self, config: &Config) -> Result<(), String> {
-        let index = config.kendra.as_ref().and_then(|k| k.indexes.iter().find(|i| i.id == self.index_id));
-        match index {
-            None => Err(format!("index {} is not in kendra.indexes", self.index_id)),
-            Some(i) if !i.experiences.contains(&self.experience_id) => {
-                Err(format!("experience {} is not in the experiences of index {}", self.experience_id, self.index_id))
-            }
-            Some(_) => Ok(()),
-        }
+        experience_configured(config, &self.index_id, &self.experience_id)
     }
 
     fn requests(
         items: Vec<ActionItem>,
         _ctx: &RequestContext,
     ) -> Vec<(Vec<ActionItem>, DisassociateEntitiesFromExperience)> {
-        let mut by_experience: BTreeMap<(String, String), Vec<ActionItem>> = BTreeMap::new();
-        for item in items {
-            if let Some(g) = Self::of(&item.grant) {
-                by_experience.entry((g.index_id.clone(), g.experience_id.clone())).or_default().push(item);
-            }
-        }
         let mut calls = Vec::new();
-        for ((index_id, experience_id), items) in by_experience {
+        for ((index_id, experience_id), items) in by_experience::<Self>(items, |g| (&g.index_id, &g.experience_id)) {
             for chunk in batches(items, MAX_ENTITIES) {
                 let entity_list = chunk
                     .iter()

@@ -95,28 +95,15 @@ impl Edge for KendraPersona {
 
     /// One call disassociates entities from one experience of one index.
     fn configured(&self, config: &Config) -> Result<(), String> {
-        let index = config.kendra.as_ref().and_then(|k| k.indexes.iter().find(|i| i.id == self.index_id));
-        match index {
-            None => Err(format!("index {} is not in kendra.indexes", self.index_id)),
-            Some(i) if !i.experiences.contains(&self.experience_id) => {
-                Err(format!("experience {} is not in the experiences of index {}", self.experience_id, self.index_id))
-            }
-            Some(_) => Ok(()),
-        }
+        experience_configured(config, &self.index_id, &self.experience_id)
     }
 
     fn requests(
         items: Vec<ActionItem>,
         _ctx: &RequestContext,
     ) -> Vec<(Vec<ActionItem>, DisassociatePersonasFromEntities)> {
-        let mut by_experience: BTreeMap<(String, String), Vec<ActionItem>> = BTreeMap::new();
-        for item in items {
-            if let Some(g) = Self::of(&item.grant) {
-                by_experience.entry((g.index_id.clone(), g.experience_id.clone())).or_default().push(item);
-            }
-        }
         let mut calls = Vec::new();
-        for ((index_id, experience_id), items) in by_experience {
+        for ((index_id, experience_id), items) in by_experience::<Self>(items, |g| (&g.index_id, &g.experience_id)) {
             for chunk in batches(items, MAX_BATCH) {
                 let entity_ids = chunk.iter().filter_map(|i| Self::of(&i.grant)).map(|g| g.entity_id.clone()).collect();
                 let request = DisassociatePersonasFromEntities {
@@ -148,4 +135,33 @@ impl Edge for KendraPersona {
         }
         Ok(())
     }
+}
+
+/// Whether `experience_id` of `index_id` is one the config names: the check of both Kendra
+/// experience edges (personas and entities).
+pub(super) fn experience_configured(config: &Config, index_id: &str, experience_id: &str) -> Result<(), String> {
+    let index = config.kendra.as_ref().and_then(|k| k.indexes.iter().find(|i| i.id == index_id));
+    match index {
+        None => Err(format!("index {index_id} is not in kendra.indexes")),
+        Some(i) if !i.experiences.iter().any(|e| e == experience_id) => {
+            Err(format!("experience {experience_id} is not in the experiences of index {index_id}"))
+        }
+        Some(_) => Ok(()),
+    }
+}
+
+/// Items of a Kendra experience edge grouped by (index, experience), in order: one call serves
+/// one experience.
+pub(super) fn by_experience<E: Edge>(
+    items: Vec<ActionItem>,
+    key: impl Fn(&E) -> (&String, &String),
+) -> BTreeMap<(String, String), Vec<ActionItem>> {
+    let mut out: BTreeMap<(String, String), Vec<ActionItem>> = BTreeMap::new();
+    for item in items {
+        if let Some(g) = E::of(&item.grant) {
+            let (index, experience) = key(g);
+            out.entry((index.clone(), experience.clone())).or_default().push(item);
+        }
+    }
+    out
 }
