@@ -5,10 +5,10 @@
 //!
 //! The persona edge runs before this one: see `offboard_core::edge::Phase`.
 
-use super::batch::{self, BatchEdge, Sent, Unsure};
-use super::kendra_persona::stray;
+use super::batch::{self, BatchEdge, Sent};
+use super::kendra_persona::settle;
 use super::{AccessEdge, Place, Presence, Seen, Subject, Where, presence_by_read};
-use crate::apply::{CallInfo, Journal, failed, outcome};
+use crate::apply::{CallInfo, Journal};
 use crate::call::{Answer, Session, bounded};
 use crate::error::{AwsError, CallFailure, FailureKind};
 use crate::paginate::Retry;
@@ -16,7 +16,6 @@ use aws_sdk_kendra::types::{EntityConfiguration, EntityType};
 use offboard_core::edge::Edge;
 use offboard_core::edge::kendra_experience_entity::DisassociateEntitiesFromExperience;
 use offboard_core::grant::{Grant, KendraExperienceEntity};
-use offboard_core::outcome::OutcomeResult;
 use offboard_core::plan::{Action, ActionItem, ApiRequest};
 use offboard_core::principal::PrincipalKind;
 use offboard_models::Service;
@@ -171,10 +170,9 @@ async fn disassociate_entities(
 
 /// `DisassociateEntitiesFromExperience` for the pending items.
 async fn disassociate_pending<'i>(s: &Session<'_>, a: &Action, pending: &[&'i ActionItem]) -> Sent<'i> {
-    let mut outs = Vec::new();
     let ApiRequest::DisassociateEntitiesFromExperience(request) = &a.request else {
         // check_action guarantees the request of an entity action; anything else is not sent.
-        return Sent { call: CallInfo::NONE, settled: outs, unsure: Vec::new() };
+        return Sent { call: CallInfo::NONE, settled: Vec::new(), unsure: Vec::new() };
     };
     let entity_of = |item: &ActionItem| {
         KendraExperienceEntity::of(&item.grant)
@@ -183,43 +181,6 @@ async fn disassociate_pending<'i>(s: &Session<'_>, a: &Action, pending: &[&'i Ac
     };
     let sent: Vec<(String, String)> = pending.iter().map(|i| entity_of(i)).collect();
     let ids: Vec<String> = sent.iter().map(|(id, _)| id.clone()).collect();
-    let mut unsure = Vec::new();
-    match disassociate_entities(s, request, &sent).await {
-        Ok(answer) => {
-            let call = CallInfo { request_id: answer.request_id, deletion_request_id: None, attempts: answer.attempts };
-            let stray = stray(&answer.value, &ids);
-            for item in pending {
-                let (id, _) = entity_of(item);
-                match answer.value.iter().find(|(failed, _)| *failed == id) {
-                    // "Not associated" and a real failure read alike: the re-read decides.
-                    Some((_, message)) => unsure.push(Unsure {
-                        item,
-                        error: format!("Kendra: {message}"),
-                        if_absent: OutcomeResult::AlreadyRemoved,
-                    }),
-                    None if !stray.is_empty() => unsure.push(Unsure {
-                        item,
-                        error: format!("Kendra reported a failure without naming the entity: {}", stray[0].1),
-                        if_absent: OutcomeResult::Removed,
-                    }),
-                    None => outs.push(outcome(a, item, &call, OutcomeResult::Removed)),
-                }
-            }
-            Sent { call, settled: outs, unsure }
-        }
-        Err(f) if f.kind == FailureKind::NotFound => {
-            let call = CallInfo::of_failure(&f);
-            for item in pending {
-                unsure.push(Unsure { item, error: f.to_string(), if_absent: OutcomeResult::AlreadyRemoved });
-            }
-            Sent { call, settled: outs, unsure }
-        }
-        Err(f) => {
-            let call = CallInfo::of_failure(&f);
-            for item in pending {
-                outs.push(outcome(a, item, &call, failed(f.to_string())));
-            }
-            Sent { call, settled: outs, unsure }
-        }
-    }
+    let answer = disassociate_entities(s, request, &sent).await;
+    settle(a, pending, &ids, answer)
 }

@@ -191,7 +191,6 @@ pub(super) fn stray<'f>(failed: &'f [(String, String)], sent: &[String]) -> Vec<
 
 /// `DisassociatePersonasFromEntities` for the pending items.
 async fn disassociate_pending<'i>(s: &Session<'_>, a: &Action, pending: &[&'i ActionItem]) -> Sent<'i> {
-    let mut outs = Vec::new();
     let ApiRequest::DisassociatePersonasFromEntities(DisassociatePersonasFromEntities {
         id: experience_id,
         index_id,
@@ -199,17 +198,33 @@ async fn disassociate_pending<'i>(s: &Session<'_>, a: &Action, pending: &[&'i Ac
     }) = &a.request
     else {
         // check_action guarantees the request of a persona action; anything else is not sent.
-        return Sent { call: CallInfo::NONE, settled: outs, unsure: Vec::new() };
+        return Sent { call: CallInfo::NONE, settled: Vec::new(), unsure: Vec::new() };
     };
     let entity_of = |item: &ActionItem| KendraPersona::of(&item.grant).map(|g| g.entity_id.clone()).unwrap_or_default();
     let ids: Vec<String> = pending.iter().map(|i| entity_of(i)).collect();
+    let answer = disassociate_personas(s, index_id, experience_id, &ids).await;
+    settle(a, pending, &ids, answer)
+}
+
+/// A Kendra batch answer (`FailedEntityList`) → outcomes: shared by personas and experience
+/// entities. `ids[n]` is the entity id of `pending[n]`. A listed failure, one Kendra did not
+/// attribute, or a missing experience leaves the item unsure for a re-read; any other failed
+/// call fails every item.
+pub(super) fn settle<'i>(
+    a: &Action,
+    pending: &[&'i ActionItem],
+    ids: &[String],
+    answer: Result<Answer<Vec<(String, String)>>, CallFailure>,
+) -> Sent<'i> {
+    let mut outs = Vec::new();
     let mut unsure = Vec::new();
-    match disassociate_personas(s, index_id, experience_id, &ids).await {
+    match answer {
         Ok(answer) => {
             let call = CallInfo { request_id: answer.request_id, deletion_request_id: None, attempts: answer.attempts };
-            let stray = stray(&answer.value, &ids);
-            for item in pending {
-                match answer.value.iter().find(|(id, _)| *id == entity_of(item)) {
+            let stray = stray(&answer.value, ids);
+            for (item, id) in pending.iter().zip(ids) {
+                match answer.value.iter().find(|(failed, _)| failed == id) {
+                    // "Not associated" and a real failure read alike: the re-read decides.
                     Some((_, message)) => unsure.push(Unsure {
                         item,
                         error: format!("Kendra: {message}"),
@@ -227,7 +242,7 @@ async fn disassociate_pending<'i>(s: &Session<'_>, a: &Action, pending: &[&'i Ac
             }
             Sent { call, settled: outs, unsure }
         }
-        // The experience (or index) is gone: a re-read tells whether the personas went with it.
+        // The experience (or index) is gone: a re-read tells whether the access went with it.
         Err(f) if f.kind == FailureKind::NotFound => {
             let call = CallInfo::of_failure(&f);
             for item in pending {
