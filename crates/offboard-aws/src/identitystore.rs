@@ -93,16 +93,126 @@ pub(crate) async fn describe_user(
             s.clients.identitystore.describe_user().identity_store_id(store).user_id(user_id).send()
         })
         .await;
-    Ok(not_found_is_none(r, USER)?.map(|a| {
-        let emails = a.value.emails();
+    Ok(not_found_is_none(r, USER)?.map(|a| UserNames::of(a.value.user_name(), a.value.emails())))
+}
+
+impl UserNames {
+    /// The userName and the primary email (or the only one), as `DescribeUser` and `ListUsers`
+    /// give them.
+    fn of(user_name: Option<&str>, emails: &[aws_sdk_identitystore::types::Email]) -> UserNames {
         let email = emails
             .iter()
             .find(|e| e.primary())
             .or_else(|| if emails.len() == 1 { emails.first() } else { None })
             .and_then(|e| e.value())
             .map(str::to_owned);
-        UserNames { user_name: a.value.user_name().map(str::to_owned), email }
-    }))
+        UserNames { user_name: user_name.map(str::to_owned), email }
+    }
+}
+
+/// One user as `ListUsers` lists it: the same names `DescribeUser` gives, and every email
+/// (`GetUserId` by `emails.value` matches any of them).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ListedUser {
+    pub id: String,
+    pub names: UserNames,
+    pub emails: Vec<String>,
+}
+
+/// One group as `ListGroups` lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ListedGroup {
+    pub id: String,
+    pub display_name: Option<String>,
+}
+
+/// At most `max_pages` pages of `ListUsers` (100 per page). A missing store is an error.
+pub(crate) async fn list_users(
+    s: &Session<'_>,
+    store: &str,
+    max_pages: usize,
+) -> Result<crate::paginate::Listed<ListedUser>, CallFailure> {
+    s.pages_up_to(
+        max_pages,
+        Service::IdentityStore,
+        "ListUsers",
+        crate::paginate::Retry::Yes,
+        |token| s.clients.identitystore.list_users().identity_store_id(store).max_results(100).set_next_token(token).send(),
+        |page| {
+            let users = page
+                .users
+                .into_iter()
+                .map(|u| ListedUser {
+                    names: UserNames::of(u.user_name(), u.emails()),
+                    emails: u.emails().iter().filter_map(|e| e.value().map(str::to_owned)).collect(),
+                    id: u.user_id,
+                })
+                .collect();
+            (users, page.next_token)
+        },
+    )
+    .await
+}
+
+/// At most `max_pages` pages of `ListGroups` (100 per page). A missing store is an error.
+pub(crate) async fn list_groups(
+    s: &Session<'_>,
+    store: &str,
+    max_pages: usize,
+) -> Result<crate::paginate::Listed<ListedGroup>, CallFailure> {
+    s.pages_up_to(
+        max_pages,
+        Service::IdentityStore,
+        "ListGroups",
+        crate::paginate::Retry::Yes,
+        |token| s.clients.identitystore.list_groups().identity_store_id(store).max_results(100).set_next_token(token).send(),
+        |page| {
+            let groups = page
+                .groups
+                .into_iter()
+                .map(|g| ListedGroup { display_name: g.display_name, id: g.group_id })
+                .collect();
+            (groups, page.next_token)
+        },
+    )
+    .await
+}
+
+/// Every membership of one group (`ListGroupMemberships`, all pages) as (user id, membership).
+/// A group the store no longer knows has none; a missing store is an error.
+pub(crate) async fn members_of(
+    s: &Session<'_>,
+    store: &str,
+    group_id: &str,
+) -> Result<Vec<(String, Membership)>, CallFailure> {
+    let r = s
+        .pages(
+            Service::IdentityStore,
+            "ListGroupMemberships",
+            crate::paginate::Retry::Yes,
+            |token| {
+                s.clients
+                    .identitystore
+                    .list_group_memberships()
+                    .identity_store_id(store)
+                    .group_id(group_id)
+                    .max_results(100)
+                    .set_next_token(token)
+                    .send()
+            },
+            |page| (page.group_memberships, page.next_token),
+        )
+        .await;
+    let rows = not_found_is_none(r, GROUP)?.unwrap_or_default();
+    Ok(rows
+        .into_iter()
+        .filter_map(|m| {
+            let member = m.member_id.as_ref().and_then(|id| id.as_user_id().ok())?.clone();
+            // Only rows of this very group, as for a member's listing.
+            (m.group_id.as_deref() == Some(group_id)).then_some(())?;
+            Some((member, Membership { membership_id: m.membership_id, group_id: group_id.to_owned() }))
+        })
+        .collect())
 }
 
 pub(crate) async fn group_id_by_name(s: &Session<'_>, store: &str, name: &str) -> Result<Option<String>, CallFailure> {

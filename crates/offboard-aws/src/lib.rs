@@ -5,6 +5,7 @@
 //! |---|---|
 //! | building the clients (region, profile, endpoint, sandbox credentials), counting calls | [`clients`] |
 //! | reading what the policy's leavers have | [`read`] ([`read_state`]) |
+//! | per-principal or per-container reads, whichever costs fewer calls | [`read_strategy`] |
 //! | carrying out a plan | [`mod@apply`] ([`apply()`]) |
 //! | re-reading what a plan touched | [`mod@verify`] ([`verify()`]) |
 //! | rate limits, retries, error classification | [`ratelimit`], [`retry`], [`error`] |
@@ -45,9 +46,11 @@ pub mod limits;
 pub mod organizations;
 pub mod ratelimit;
 pub mod read;
+pub mod read_strategy;
 pub mod retry;
 pub mod verify;
 
+mod directory;
 mod edge;
 mod identitystore;
 mod paginate;
@@ -59,5 +62,6 @@ pub use error::{AwsError, CallFailure, FailureKind, ResourceType};
 pub use limits::Limits;
 pub use ratelimit::{Quota, Tps};
 pub use read::{Current, current, read_state};
+pub use read_strategy::ReadStrategy;
 pub use retry::RetryPolicy;
 pub use verify::verify;

@@ -1,6 +1,7 @@
 //! How fast and how hard offboard may work against AWS.
 
 use crate::ratelimit::Tps;
+use crate::read_strategy::ReadStrategy;
 use crate::retry::RetryPolicy;
 use std::time::Duration;
 
@@ -20,6 +21,8 @@ pub struct Limits {
     pub deletion_timeout: Duration,
     /// How often IN_PROGRESS deletions are polled.
     pub poll_interval: Duration,
+    /// Per-principal or per-container reads (`read_strategy.rs`); the cheaper by default.
+    pub read_strategy: ReadStrategy,
 }
 
 impl Default for Limits {
@@ -31,6 +34,7 @@ impl Default for Limits {
             retry: RetryPolicy::default(),
             deletion_timeout: Duration::from_secs(300),
             poll_interval: Duration::from_secs(1),
+            read_strategy: ReadStrategy::Cheaper,
         }
     }
 }

@@ -15,6 +15,15 @@ use offboard_models::Service;
 use std::collections::HashSet;
 use std::future::Future;
 
+/// What [`Session::pages_up_to`] read.
+#[derive(Debug)]
+pub(crate) struct Listed<I> {
+    pub items: Vec<I>,
+    pub pages: usize,
+    /// The listing ended (no `NextToken`), rather than stopping at the page limit.
+    pub complete: bool,
+}
+
 /// Whether each page is retried on a retryable failure, or tried once (for listings that are
 /// repeated anyway, like polls, whose caller has its own fallback).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,8 +40,8 @@ impl Session<'_> {
         service: Service,
         operation: &'static str,
         retry: Retry,
-        mut send: F,
-        mut split: impl FnMut(T) -> (Vec<I>, Option<String>),
+        send: F,
+        split: impl FnMut(T) -> (Vec<I>, Option<String>),
     ) -> Result<Vec<I>, CallFailure>
     where
         F: FnMut(Option<String>) -> Fut,
@@ -40,7 +49,29 @@ impl Session<'_> {
         T: RequestId,
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
+        let listed = self.pages_up_to(usize::MAX, service, operation, retry, send, split).await?;
+        Ok(listed.items)
+    }
+
+    /// At most `max_pages` pages of a listing, and whether that was all of it. A read strategy
+    /// that would cost more than its alternative stops early (`read_strategy.rs`).
+    pub(crate) async fn pages_up_to<T, E, I, F, Fut>(
+        &self,
+        max_pages: usize,
+        service: Service,
+        operation: &'static str,
+        retry: Retry,
+        mut send: F,
+        mut split: impl FnMut(T) -> (Vec<I>, Option<String>),
+    ) -> Result<Listed<I>, CallFailure>
+    where
+        F: FnMut(Option<String>) -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        T: RequestId,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
         let mut items = Vec::new();
+        let mut pages = 0usize;
         let mut token: Option<String> = None;
         let mut seen: HashSet<String> = HashSet::new();
         loop {
@@ -50,11 +81,13 @@ impl Session<'_> {
             };
             let (page_items, next) = split(page.value);
             items.extend(page_items);
+            pages += 1;
             match next.filter(|t| !t.is_empty()) {
-                None => return Ok(items),
+                None => return Ok(Listed { items, pages, complete: true }),
                 Some(t) if !seen.insert(t.clone()) => {
                     return Err(repeated_token(service, operation, &t, page.request_id));
                 }
+                Some(_) if pages >= max_pages => return Ok(Listed { items, pages, complete: false }),
                 Some(t) => token = Some(t),
             }
         }

@@ -29,6 +29,7 @@
 use crate::call::{Session, bounded};
 use crate::clients::Clients;
 use crate::containers;
+use crate::directory::Directory;
 use crate::edge::{self, Subject, Where};
 use crate::error::{AwsError, CallFailure};
 use crate::identitystore;
@@ -53,22 +54,42 @@ pub async fn read_state(clients: &Clients, policy: &Policy, limits: &Limits) -> 
     let location = containers::where_to_look(&s, cfg).await?;
     let (instance_arn, store) = (location.instance_arn.clone(), location.identity_store_id.clone());
 
-    // 1. Resolve every leaver.
+    // 1. Resolve every leaver: looked up one by one, or matched in the listed directory.
     let leavers: Vec<&Leaver> = policy.leavers.iter().collect();
-    let resolutions = resolve_all(&s, store.as_deref(), &leavers).await?;
+    let dir = directory(&s, store.as_deref(), &leavers).await?;
+    let resolutions = resolve_all(&s, store.as_deref(), &leavers, &dir).await?;
 
     // 2. The groups of every found user. Effective access needs them whether or not offboard
-    // manages memberships: what a group grants reaches each of its members.
+    // manages memberships: what a group grants reaches each of its members. Read per user, or
+    // per group when the directory has fewer groups than there are users to ask about.
     let subjects: Vec<Subject<'_>> =
         policy.leavers.iter().zip(&resolutions).map(|(leaver, resolution)| Subject { leaver, resolution }).collect();
-    let at = Where { config: cfg, instance_arn: instance_arn.as_deref(), identity_store_id: store.as_deref() };
+    let users: BTreeSet<&str> = subjects
+        .iter()
+        .filter(|sub| sub.leaver.principal.kind == PrincipalKind::User)
+        .filter_map(|sub| sub.id())
+        .collect();
+    let by_group = match (store.as_deref(), dir.groups()) {
+        (Some(store), Some(listed))
+            if s.limits.read_strategy.per_container("Identity Store memberships", users.len(), listed.len()) =>
+        {
+            Some(crate::directory::memberships_by_group(&s, store, listed, &users).await?)
+        }
+        _ => None,
+    };
+    let at = Where {
+        config: cfg,
+        instance_arn: instance_arn.as_deref(),
+        identity_store_id: store.as_deref(),
+        memberships: by_group.as_ref(),
+    };
     let memberships = edge::observe(&s, at, &subjects, |sub, phase| {
         phase == Phase::GroupMemberships && sub.leaver.principal.kind == PrincipalKind::User
     })
     .await?;
     let group_ids: BTreeSet<&str> =
         memberships.iter().flat_map(|seen| seen.grants.iter()).filter_map(|g| g.group_id()).collect();
-    let groups = read_groups(&s, store.as_deref(), group_ids).await?;
+    let groups = read_groups(&s, store.as_deref(), group_ids, &dir).await?;
 
     // 3. Each edge observes every leaver (found or not: an edge that needs the Identity Store
     // id skips a leaver the store does not know) and the groups of step 2, in every configured
@@ -124,14 +145,23 @@ struct GroupRead {
     resolution: Resolution,
 }
 
-/// Describe each group once (its display name, for group rules and for reviewers). A group the
-/// store no longer knows has no name and no access to read.
-async fn read_groups(s: &Session<'_>, store: Option<&str>, ids: BTreeSet<&str>) -> Result<Vec<GroupRead>, AwsError> {
+/// Describe each group once (its display name, for group rules and for reviewers), or take it
+/// from the listed directory. A group the store no longer knows has no name and no access to
+/// read.
+async fn read_groups(
+    s: &Session<'_>,
+    store: Option<&str>,
+    ids: BTreeSet<&str>,
+    dir: &Directory,
+) -> Result<Vec<GroupRead>, AwsError> {
     let Some(store) = store else { return Ok(Vec::new()) };
     let reads = ids
         .into_iter()
         .map(|id| async move {
-            let described = identitystore::describe_group(s, store, id).await?;
+            let described = match dir.group(id) {
+                Some(listed) => listed,
+                None => identitystore::describe_group(s, store, id).await?,
+            };
             let resolution = match &described {
                 Some(name) => Resolution::Found { id: id.to_owned(), name: name.clone(), email: None },
                 None => Resolution::NotFound,
@@ -176,13 +206,15 @@ pub async fn current(
     let s = Session::new(clients, limits);
     let location = containers::where_to_look(&s, &policy.config).await?;
     let leavers: Vec<&Leaver> = policy.leavers.iter().filter(|l| named.contains(&l.principal)).collect();
+    let store = location.identity_store_id.as_deref();
+    let dir = if leavers.is_empty() { Directory::default() } else { directory(&s, store, &leavers).await? };
     let resolved = if leavers.is_empty() {
         BTreeMap::new()
     } else {
-        let resolutions = resolve_all(&s, location.identity_store_id.as_deref(), &leavers).await?;
+        let resolutions = resolve_all(&s, store, &leavers, &dir).await?;
         leavers.into_iter().map(|l| l.principal.clone()).zip(resolutions).collect()
     };
-    let group_names = read_groups(&s, location.identity_store_id.as_deref(), groups.iter().copied().collect())
+    let group_names = read_groups(&s, store, groups.iter().copied().collect(), &dir)
         .await?
         .into_iter()
         .filter_map(|g| Some((g.id, g.name?)))
@@ -190,14 +222,36 @@ pub async fn current(
     Ok(Current { location, resolved, group_names })
 }
 
+/// The directory listed whole when that is cheaper than the lookups of `leavers`; nothing
+/// without an Identity Store (resolving then fails with the reason).
+async fn directory(s: &Session<'_>, store: Option<&str>, leavers: &[&Leaver]) -> Result<Directory, AwsError> {
+    match store {
+        Some(store) => Ok(Directory::read(s, store, leavers).await?),
+        None => Ok(Directory::default()),
+    }
+}
+
 /// Resolve `leavers` (not empty) in the Identity Store `store`, which a policy without an `sso`
-/// section does not have.
-async fn resolve_all(s: &Session<'_>, store: Option<&str>, leavers: &[&Leaver]) -> Result<Vec<Resolution>, AwsError> {
+/// section does not have: from the listed directory where it answers, else one by one.
+async fn resolve_all(
+    s: &Session<'_>,
+    store: Option<&str>,
+    leavers: &[&Leaver],
+    dir: &Directory,
+) -> Result<Vec<Resolution>, AwsError> {
     let Some(store) = store else {
         let first = leavers.first().map(|l| l.principal.to_string()).unwrap_or_default();
         return Err(AwsError::NoIdentityStore { what: format!("resolving {first}") });
     };
-    let reads = leavers.iter().map(|l| resolve(s, store, l)).collect();
+    let reads = leavers
+        .iter()
+        .map(|l| async move {
+            match dir.resolve(l) {
+                Some(r) => Ok(r),
+                None => resolve(s, store, l).await,
+            }
+        })
+        .collect();
     Ok(bounded(reads, s.limits.concurrency).await.into_iter().collect::<Result<_, _>>()?)
 }
 

@@ -53,6 +53,29 @@ pub struct GlobalArgs {
     /// Colour on stdout: auto colours only a terminal.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// How plan and apply read access: per principal (a listing per leaver), per container
+    /// (the directory, each account and permission set, each stack, matched locally), or the
+    /// cheaper of the two in calls, per service. Endpoints that list containers incompletely
+    /// (moto lists permission sets as provisioned to its own account only) need per-principal.
+    #[arg(long, global = true, value_enum, default_value_t = ReadStrategyArg::Cheaper)]
+    pub read_strategy: ReadStrategyArg,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReadStrategyArg {
+    Cheaper,
+    PerPrincipal,
+    PerContainer,
+}
+
+impl From<ReadStrategyArg> for offboard_aws::ReadStrategy {
+    fn from(a: ReadStrategyArg) -> Self {
+        match a {
+            ReadStrategyArg::Cheaper => offboard_aws::ReadStrategy::Cheaper,
+            ReadStrategyArg::PerPrincipal => offboard_aws::ReadStrategy::PerPrincipal,
+            ReadStrategyArg::PerContainer => offboard_aws::ReadStrategy::PerContainer,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -20,6 +20,8 @@ use std::path::PathBuf;
 #[derive(Debug)]
 pub struct Target {
     pub clients: Clients,
+    /// `--read-strategy`, for every read of this run.
+    pub read_strategy: offboard_aws::ReadStrategy,
     #[cfg(feature = "sandbox")]
     sandbox: Option<Embedded>,
 }
@@ -58,6 +60,7 @@ pub async fn connect(global: &GlobalArgs) -> Result<Target, CliError> {
     let clients = Clients::connect(&options).await.map_err(CliError::aws("cannot set up the AWS clients"))?;
     Ok(Target {
         clients,
+        read_strategy: global.read_strategy.into(),
         #[cfg(feature = "sandbox")]
         sandbox,
     })

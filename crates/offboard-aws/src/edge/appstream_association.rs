@@ -22,24 +22,37 @@ use std::collections::BTreeSet;
 type Association = AppstreamAssociation;
 
 impl AccessEdge for AppstreamAssociation {
-    /// Listing by user rather than by stack means a `"*"` stack selection needs no
-    /// `DescribeStacks` at all: the associations name their stacks. A user is looked up under
-    /// each of its names (as declared, userName, primary email; they differ in real
-    /// directories), so also when the Identity Store does not know it.
+    /// Per user or per stack, whichever costs fewer calls (`read_strategy.rs`). A user is
+    /// looked up under each of its names (as declared, userName, primary email; they differ in
+    /// real directories), so also when the Identity Store does not know it. Listing by user
+    /// means a `"*"` stack selection needs no `DescribeStacks`; listing by stack needs it, and
+    /// takes 500 associations per page.
     async fn observe(s: &Session<'_>, at: Where<'_>, subjects: &[Subject<'_>]) -> Result<Vec<Seen>, AwsError> {
         let Some(app) = &at.config.appstream else { return Ok(vec![Seen::default(); subjects.len()]) };
-        let reads = subjects
-            .iter()
-            .map(|sub| async move {
-                let mut all = BTreeSet::new();
-                for user_name in sub.leaver.user_names(sub.resolution) {
-                    all.extend(associations_of(s, user_name, &app.authentication_type).await?);
-                }
-                Ok::<_, CallFailure>(all)
-            })
-            .collect();
-        let found: Vec<BTreeSet<Grant>> =
-            bounded(reads, s.limits.concurrency).await.into_iter().collect::<Result<_, _>>()?;
+        let names: Vec<Vec<&str>> = subjects.iter().map(|sub| sub.leaver.user_names(sub.resolution)).collect();
+        let per_principal: usize = names.iter().map(Vec::len).sum();
+        if per_principal == 0 {
+            return Ok(vec![Seen::default(); subjects.len()]);
+        }
+        let found: Vec<BTreeSet<Grant>> = match by_stack(s, app, per_principal).await? {
+            Some(by_user) => names
+                .iter()
+                .map(|ns| ns.iter().filter_map(|n| by_user.get(*n)).flatten().cloned().collect())
+                .collect(),
+            None => {
+                let reads = names
+                    .iter()
+                    .map(|ns| async move {
+                        let mut all = BTreeSet::new();
+                        for user_name in ns {
+                            all.extend(associations_of(s, user_name, &app.authentication_type).await?);
+                        }
+                        Ok::<_, CallFailure>(all)
+                    })
+                    .collect();
+                bounded(reads, s.limits.concurrency).await.into_iter().collect::<Result<_, _>>()?
+            }
+        };
         Ok(found
             .into_iter()
             .map(|grants| {
@@ -57,15 +70,35 @@ impl AccessEdge for AppstreamAssociation {
             .collect())
     }
 
-    /// One listing per (user, authentication type).
+    /// One listing per (user, authentication type), or one per stack the plan touches,
+    /// whichever is fewer.
     async fn presence(s: &Session<'_>, _at: Place<'_>, grants: &[&Self]) -> Presence {
-        presence_by_read(
-            s,
-            grants,
-            |g| (g.user_name.clone(), g.authentication_type.clone()),
-            |(user_name, auth), members| async move { (members, associations_of(s, &user_name, &auth).await) },
-        )
-        .await
+        let users: BTreeSet<(&str, &str)> =
+            grants.iter().map(|g| (g.user_name.as_str(), g.authentication_type.as_str())).collect();
+        let stacks: BTreeSet<(&str, &str)> =
+            grants.iter().map(|g| (g.stack_name.as_str(), g.authentication_type.as_str())).collect();
+        if s.limits.read_strategy.per_container("AppStream re-reads", users.len(), stacks.len()) {
+            presence_by_read(
+                s,
+                grants,
+                |g| (g.stack_name.clone(), g.authentication_type.clone()),
+                |(stack, auth), members| async move {
+                    let read = associations_in(s, &stack, &auth)
+                        .await
+                        .map(|rows| rows.into_iter().map(Grant::AppstreamAssociation).collect());
+                    (members, read)
+                },
+            )
+            .await
+        } else {
+            presence_by_read(
+                s,
+                grants,
+                |g| (g.user_name.clone(), g.authentication_type.clone()),
+                |(user_name, auth), members| async move { (members, associations_of(s, &user_name, &auth).await) },
+            )
+            .await
+        }
     }
 
     async fn remove(s: &Session<'_>, actions: &[&Action], presence: &Presence, journal: &mut Journal<'_>) {
@@ -115,6 +148,97 @@ async fn associations_of(
                 user_name: user_name.to_owned(),
                 authentication_type: authentication_type.to_owned(),
             }))
+        })
+        .collect())
+}
+
+/// Every association of the configured authentication type in the configured stacks, by user
+/// name, when listing per stack costs fewer calls than the `per_principal` listings; `None`
+/// otherwise. A `"*"` selection first lists the stacks (`DescribeStacks`), within that budget.
+async fn by_stack(
+    s: &Session<'_>,
+    app: &offboard_core::policy::AppstreamConfig,
+    per_principal: usize,
+) -> Result<Option<std::collections::HashMap<String, BTreeSet<Grant>>>, CallFailure> {
+    let strategy = s.limits.read_strategy;
+    let (stacks, listing) = match &app.stacks {
+        StackSelection::Named(names) => (names.iter().cloned().collect::<Vec<_>>(), 0),
+        StackSelection::All => {
+            let budget = strategy.budget(per_principal);
+            if budget == 0 {
+                crate::read_strategy::log_choice("AppStream associations", false, per_principal, None);
+                return Ok(None);
+            }
+            let listed = s
+                .pages_up_to(
+                    budget,
+                    Service::AppStream,
+                    "DescribeStacks",
+                    Retry::Yes,
+                    |token| s.clients.appstream.describe_stacks().set_next_token(token).send(),
+                    |page| (page.stacks.unwrap_or_default(), page.next_token),
+                )
+                .await?;
+            if !listed.complete {
+                crate::read_strategy::log_choice("AppStream associations", false, per_principal, None);
+                return Ok(None);
+            }
+            (listed.items.into_iter().filter_map(|st| st.name).collect(), listed.pages)
+        }
+    };
+    // Each stack costs at least one page.
+    if !strategy.per_container("AppStream associations", per_principal, listing + stacks.len()) {
+        return Ok(None);
+    }
+    let reads = stacks.iter().map(|stack| associations_in(s, stack, &app.authentication_type)).collect();
+    let mut by_user: std::collections::HashMap<String, BTreeSet<Grant>> = std::collections::HashMap::new();
+    for rows in bounded(reads, s.limits.concurrency).await {
+        for a in rows? {
+            by_user.entry(a.user_name.clone()).or_default().insert(Grant::AppstreamAssociation(a));
+        }
+    }
+    Ok(Some(by_user))
+}
+
+/// Every association of one stack with `authentication_type` (all pages of
+/// `DescribeUserStackAssociations` by `StackName`, 500 per page). A stack AppStream does not
+/// know has none, as a per-user listing would show.
+async fn associations_in(
+    s: &Session<'_>,
+    stack_name: &str,
+    authentication_type: &str,
+) -> Result<Vec<Association>, CallFailure> {
+    let auth = AuthenticationType::from(authentication_type);
+    let rows = s
+        .pages(
+            Service::AppStream,
+            "DescribeUserStackAssociations",
+            Retry::Yes,
+            |token| {
+                s.clients
+                    .appstream
+                    .describe_user_stack_associations()
+                    .stack_name(stack_name)
+                    .max_results(500)
+                    .set_next_token(token)
+                    .send()
+            },
+            |page| (page.user_stack_associations.unwrap_or_default(), page.next_token),
+        )
+        .await;
+    let rows = match rows {
+        Err(f) if f.kind == crate::error::FailureKind::NotFound => Vec::new(),
+        other => other?,
+    };
+    Ok(rows
+        .iter()
+        .filter(|a| a.stack_name() == Some(stack_name) && a.authentication_type() == Some(&auth))
+        .filter_map(|a| {
+            Some(Association {
+                stack_name: stack_name.to_owned(),
+                user_name: a.user_name()?.to_owned(),
+                authentication_type: authentication_type.to_owned(),
+            })
         })
         .collect())
 }

@@ -32,7 +32,12 @@ impl AccessEdge for GroupMembership {
                                 what: format!("reading the groups of {}", sub.leaver.principal),
                             });
                         };
-                        Ok(memberships_grants(s, store, user).await?.into())
+                        let listed = match at.memberships {
+                            // Read per group: a user absent from it is in no group.
+                            Some(by_user) => by_user.get(user).cloned().unwrap_or_default(),
+                            None => memberships_of(s, store, user).await?,
+                        };
+                        Ok(as_grants(user, listed).into())
                     }
                     _ => Ok(Seen::default()),
                 }
@@ -74,8 +79,11 @@ impl AccessEdge for GroupMembership {
 
 /// A user's memberships as grants.
 async fn memberships_grants(s: &Session<'_>, store: &str, user_id: &str) -> Result<BTreeSet<Grant>, CallFailure> {
-    Ok(memberships_of(s, store, user_id)
-        .await?
+    Ok(as_grants(user_id, memberships_of(s, store, user_id).await?))
+}
+
+fn as_grants(user_id: &str, listed: Vec<crate::identitystore::Membership>) -> BTreeSet<Grant> {
+    listed
         .into_iter()
         .map(|m| {
             Grant::GroupMembership(GroupMembership {
@@ -84,7 +92,7 @@ async fn memberships_grants(s: &Session<'_>, store: &str, user_id: &str) -> Resu
                 membership_id: m.membership_id,
             })
         })
-        .collect())
+        .collect()
 }
 
 /// A plan without an identity store cannot hold memberships (the planner builds every

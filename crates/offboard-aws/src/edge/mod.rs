@@ -60,6 +60,9 @@ pub(crate) struct Where<'a> {
     pub config: &'a Config,
     pub instance_arn: Option<&'a str>,
     pub identity_store_id: Option<&'a str>,
+    /// The memberships of the user leavers, when they were read per group
+    /// (`directory::memberships_by_group`): user id → memberships.
+    pub memberships: Option<&'a std::collections::HashMap<String, Vec<crate::identitystore::Membership>>>,
 }
 
 /// Where `apply` and `verify` re-read a plan's grants: the instance and identity store the plan
@@ -227,20 +230,32 @@ pub(crate) fn present_items<'a>(a: &'a Action, presence: &Presence) -> Vec<&'a A
 
 /// The grants of every subject, edge by edge, in the order of `subjects`. `in_scope(subject,
 /// phase)` says whether the edge observes the subject.
+///
+/// The edges read at the same time, each service within its own rate limit, so a plan takes
+/// as long as its slowest service rather than the sum of all of them.
 pub(crate) async fn observe(
     s: &Session<'_>,
     at: Where<'_>,
     subjects: &[Subject<'_>],
     in_scope: impl Fn(&Subject<'_>, Phase) -> bool,
 ) -> Result<Vec<Seen>, AwsError> {
+    let reads: Vec<_> = Phase::ALL
+        .into_iter()
+        .map(|phase| {
+            let (index, chosen): (Vec<usize>, Vec<Subject<'_>>) =
+                subjects.iter().enumerate().filter(|(_, sub)| in_scope(sub, phase)).map(|(i, sub)| (i, *sub)).unzip();
+            async move {
+                if chosen.is_empty() {
+                    return Ok((index, Vec::new()));
+                }
+                let found = for_phase!(phase, E => <E as AccessEdge>::observe(s, at, &chosen).await)?;
+                Ok::<_, AwsError>((index, found))
+            }
+        })
+        .collect();
     let mut out: Vec<Seen> = vec![Seen::default(); subjects.len()];
-    for phase in Phase::ALL {
-        let (index, chosen): (Vec<usize>, Vec<Subject<'_>>) =
-            subjects.iter().enumerate().filter(|(_, sub)| in_scope(sub, phase)).map(|(i, sub)| (i, *sub)).unzip();
-        if chosen.is_empty() {
-            continue;
-        }
-        let found = for_phase!(phase, E => <E as AccessEdge>::observe(s, at, &chosen).await)?;
+    for read in futures::future::join_all(reads).await {
+        let (index, found) = read?;
         for (i, seen) in index.into_iter().zip(found) {
             out[i].grants.extend(seen.grants);
             out[i].latest_ordering_ids.extend(seen.latest_ordering_ids);
@@ -249,14 +264,19 @@ pub(crate) async fn observe(
     Ok(out)
 }
 
-/// Which of `grants` (of any edges) are present right now.
+/// Which of `grants` (of any edges) are present right now; the edges re-read at the same time.
 pub(crate) async fn presence(s: &Session<'_>, at: Place<'_>, grants: &[&Grant]) -> Presence {
+    let reads: Vec<_> = Phase::ALL
+        .into_iter()
+        .map(|phase| async move {
+            for_phase!(phase, E => {
+                let mine: Vec<&E> = grants.iter().filter_map(|g| E::of(g)).collect();
+                if mine.is_empty() { Presence::default() } else { E::presence(s, at, &mine).await }
+            })
+        })
+        .collect();
     let mut p = Presence::default();
-    for phase in Phase::ALL {
-        let part = for_phase!(phase, E => {
-            let mine: Vec<&E> = grants.iter().filter_map(|g| E::of(g)).collect();
-            if mine.is_empty() { Presence::default() } else { E::presence(s, at, &mine).await }
-        });
+    for part in futures::future::join_all(reads).await {
         p.merge(part);
     }
     p

@@ -26,9 +26,41 @@ use std::collections::{BTreeSet, HashSet, VecDeque};
 use tokio::time::Instant;
 
 impl AccessEdge for SsoAssignment {
-    /// Needs the Identity Store id: a leaver the store does not know has no assignments.
+    /// Per principal (`ListAccountAssignmentsForPrincipal`) or per container (every
+    /// (account, permission set) of the instance, `sso::assignments_by_container`), whichever
+    /// costs fewer calls (`read_strategy.rs`). Needs the Identity Store id: a leaver the store
+    /// does not know has no assignments.
     async fn observe(s: &Session<'_>, at: Where<'_>, subjects: &[Subject<'_>]) -> Result<Vec<Seen>, AwsError> {
         let Some(arn) = at.instance_arn else { return Ok(vec![Seen::default(); subjects.len()]) };
+        let principals: BTreeSet<(PrincipalKind, &str)> =
+            subjects.iter().filter_map(|sub| Some((sub.leaver.principal.kind, sub.id()?))).collect();
+        if principals.is_empty() {
+            return Ok(vec![Seen::default(); subjects.len()]);
+        }
+        let per_principal = principals.len();
+        let (swept, cost) =
+            crate::sso::assignments_by_container(s, arn, s.limits.read_strategy.budget(per_principal)).await?;
+        crate::read_strategy::log_choice(
+            "Identity Center account assignments",
+            swept.is_some(),
+            per_principal,
+            swept.as_ref().map(|_| cost),
+        );
+        if let Some(mut by_principal) = swept {
+            return Ok(subjects
+                .iter()
+                .map(|sub| match sub.id() {
+                    Some(id) => by_principal
+                        .remove(&(sub.leaver.principal.kind, id.to_owned()))
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(Grant::SsoAssignment)
+                        .collect::<BTreeSet<_>>()
+                        .into(),
+                    None => Seen::default(),
+                })
+                .collect());
+        }
         let reads = subjects
             .iter()
             .map(|sub| async move {
@@ -41,23 +73,38 @@ impl AccessEdge for SsoAssignment {
         Ok(bounded(reads, s.limits.concurrency).await.into_iter().collect::<Result<_, _>>()?)
     }
 
-    /// One listing per principal answers for all its assignments.
+    /// One listing per principal, or one per (account, permission set) the plan touches,
+    /// whichever is fewer: both answer for every assignment they cover.
     async fn presence(s: &Session<'_>, at: Place<'_>, grants: &[&Self]) -> Presence {
-        presence_by_read(
-            s,
-            grants,
-            |g| (g.principal_type, g.principal_id.clone()),
-            |(kind, id), members| async move {
-                // Without an instance there is nothing to ask; the plan always has one for SSO
-                // actions (it is part of every DeleteAccountAssignment request).
-                let read = match at.instance_arn {
-                    Some(arn) => assignments_of(s, arn, kind, &id).await,
-                    None => Ok(BTreeSet::new()),
-                };
-                (members, read)
-            },
-        )
-        .await
+        // Without an instance there is nothing to ask; the plan always has one for SSO
+        // actions (it is part of every DeleteAccountAssignment request).
+        let Some(arn) = at.instance_arn else { return Presence::default() };
+        let principals: BTreeSet<(PrincipalKind, &str)> =
+            grants.iter().map(|g| (g.principal_type, g.principal_id.as_str())).collect();
+        let pairs: BTreeSet<(&str, &str)> =
+            grants.iter().map(|g| (g.account_id.as_str(), g.permission_set_arn.as_str())).collect();
+        if s.limits.read_strategy.per_container("Identity Center re-reads", principals.len(), pairs.len()) {
+            presence_by_read(
+                s,
+                grants,
+                |g| (g.account_id.clone(), g.permission_set_arn.clone()),
+                |(account, ps), members| async move {
+                    let read = crate::sso::assignments_at(s, arn, &account, &ps)
+                        .await
+                        .map(|rows| rows.into_iter().map(Grant::SsoAssignment).collect());
+                    (members, read)
+                },
+            )
+            .await
+        } else {
+            presence_by_read(
+                s,
+                grants,
+                |g| (g.principal_type, g.principal_id.clone()),
+                |(kind, id), members| async move { (members, assignments_of(s, arn, kind, &id).await) },
+            )
+            .await
+        }
     }
 
     async fn remove(s: &Session<'_>, actions: &[&Action], presence: &Presence, journal: &mut Journal<'_>) {

@@ -17,7 +17,7 @@ use offboard_core::outcome::{Outcome as ActionOutcome, OutcomeResult};
 use offboard_core::refusal;
 
 pub async fn run(global: &GlobalArgs, args: ApplyArgs) -> Result<Outcome, CliError> {
-    let limits = limits(&args);
+    let limits = Limits { read_strategy: global.read_strategy.into(), ..limits(&args) };
     let target_future = target::connect(global);
     let (plan, policy) = if args.auto_approve {
         let (inputs, policy) =

@@ -35,7 +35,8 @@ pub async fn run(global: &GlobalArgs, args: PlanArgs) -> Result<Outcome, CliErro
 pub async fn make_plan(target: &Target, inputs: &PolicyInputs, policy: &Policy) -> Result<Plan, CliError> {
     let before = target.clients.call_stats();
     let (names, policy) = &with_account_names(target, policy).await?;
-    let mut state = offboard_aws::read_state(&target.clients, policy, &offboard_aws::Limits::default())
+    let limits = offboard_aws::Limits { read_strategy: target.read_strategy, ..offboard_aws::Limits::default() };
+    let mut state = offboard_aws::read_state(&target.clients, policy, &limits)
         .await
         .map_err(CliError::aws("cannot read current access from AWS"))?;
     let calls = target.clients.call_stats().since(&before);
