@@ -68,6 +68,14 @@ pub struct Faults {
     /// Organizations `ListAccounts` is answered `AccessDeniedException`, as for a role without
     /// `organizations:ListAccounts` (plans then show account ids without names).
     pub deny_organizations: bool,
+    /// At most this many SSO account-assignment operations in progress at once per instance
+    /// (`None`, the default: no limit). AWS has such a quota (10 outstanding asynchronous
+    /// operations, not raisable) but does not document the error it answers beyond it; the
+    /// sandbox refuses the `DeleteAccountAssignment` or `CreateAccountAssignment` that would
+    /// exceed it with `ConflictException` naming the limit, and changes nothing. That error is
+    /// our best guess. Only deletions stay in progress here (creations complete at once), so it
+    /// bites together with `deletion_delay_ms`.
+    pub max_outstanding_operations: Option<u32>,
 }
 
 /// Settings that cannot work, e.g. a rate outside 0..=1.
@@ -132,6 +140,11 @@ impl Faults {
         self
     }
 
+    pub fn with_max_outstanding_operations(mut self, max: u32) -> Faults {
+        self.max_outstanding_operations = Some(max);
+        self
+    }
+
     pub fn with_organizations_denied(mut self) -> Faults {
         self.deny_organizations = true;
         self
@@ -141,8 +154,14 @@ impl Faults {
         Duration::from_millis(self.deletion_delay_ms)
     }
 
-    /// Checks that rates are fractions and rate limits positive.
+    /// Checks that rates are fractions, rate limits positive and the outstanding-operation cap at
+    /// least 1.
     pub fn validate(&self) -> Result<(), FaultsError> {
+        if self.max_outstanding_operations == Some(0) {
+            return Err(FaultsError(
+                "max_outstanding_operations is 0; expected at least 1 (leave it out for no limit)".to_owned(),
+            ));
+        }
         for (name, rate) in [("error_rate", self.error_rate), ("drop_rate", self.drop_rate)] {
             if !(0.0..=1.0).contains(&rate) {
                 return Err(FaultsError(format!("{name} is {rate}; expected a fraction between 0 and 1 (e.g. 0.1)")));
@@ -334,6 +353,9 @@ mod tests {
         let err = Faults::none().with_tps(AwsService::Kendra, 0.0).validate().unwrap_err();
         assert!(err.to_string().contains("kendra"), "{err}");
         assert!(Faults::none().with_drop_rate(0.5).validate().is_ok());
+        let err = Faults::none().with_max_outstanding_operations(0).validate().unwrap_err();
+        assert!(err.to_string().contains("max_outstanding_operations is 0"), "{err}");
+        assert!(Faults::none().with_max_outstanding_operations(1).validate().is_ok());
     }
 
     #[test]
@@ -348,6 +370,10 @@ mod tests {
         assert_eq!(back, faults);
         let partial: Faults = serde_json::from_str(r#"{"error_rate":0.25}"#).unwrap();
         assert_eq!(partial.error_rate, 0.25);
+        assert_eq!(partial.max_outstanding_operations, None, "no cap unless asked for");
+        let capped: Faults = serde_json::from_str(r#"{"max_outstanding_operations":10}"#).unwrap();
+        assert_eq!(capped, Faults::none().with_max_outstanding_operations(10));
+        assert!(serde_json::to_string(&capped).unwrap().contains(r#""max_outstanding_operations":10"#));
         assert!(serde_json::from_str::<Faults>(r#"{"eror_rate":0.25}"#).is_err());
     }
 

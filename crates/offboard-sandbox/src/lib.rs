@@ -39,6 +39,7 @@ pub mod server;
 mod service;
 mod services;
 pub mod snapshot;
+mod state;
 mod sts;
 mod wire;
 mod world;

@@ -48,12 +48,25 @@ impl Pager {
         Ok(Pager { operation: operation.to_owned(), fingerprint, limit, after })
     }
 
+    /// The key of the last item of the previous page, if this is not the first page: callers
+    /// with an ordered index start reading right after it instead of at the beginning.
+    pub fn after(&self) -> Option<&str> {
+        self.after.as_deref()
+    }
+
     /// Takes one page from `items` (any order; sorted here by key). Returns the page and the
     /// token of the next one, if more items follow.
     pub fn page<T>(&self, mut items: Vec<(String, T)>) -> (Vec<T>, Option<String>) {
         items.sort_by(|a, b| a.0.cmp(&b.0));
+        self.page_sorted(items.into_iter())
+    }
+
+    /// Like [`Pager::page`] for items already in ascending key order, read lazily: only as far
+    /// as one page and one more item, so a page of a large list costs the page, not the list
+    /// (start the iterator at [`Pager::after`] to skip the earlier pages cheaply too).
+    pub fn page_sorted<T>(&self, items: impl Iterator<Item = (String, T)>) -> (Vec<T>, Option<String>) {
         let mut rest =
-            items.into_iter().filter(|(key, _)| self.after.as_ref().is_none_or(|after| key > after)).peekable();
+            items.skip_while(|(key, _)| self.after.as_ref().is_some_and(|after| key <= after)).peekable();
         let mut page = Vec::new();
         let mut last_key = None;
         while page.len() < self.limit {
@@ -76,6 +89,11 @@ impl Pager {
     /// `member`, and `NextToken` when more items follow.
     pub fn list_output(&self, member: &str, items: Vec<(String, Value)>) -> Value {
         let (page, next) = self.page(items);
+        Pager::output(member, page, next)
+    }
+
+    /// A list operation's answer from one page and the token of the next.
+    pub fn output(member: &str, page: Vec<Value>, next: Option<String>) -> Value {
         let mut out = Map::new();
         out.insert(member.to_owned(), Value::Array(page));
         if let Some(token) = next {
@@ -156,6 +174,21 @@ mod tests {
         edited.replace_range(0..2, "00");
         assert!(Pager::new("Op", &json!({"NextToken": edited}), 10, 100).is_err());
         assert!(Pager::new("Op", &json!({"NextToken": token}), 10, 100).is_ok());
+    }
+
+    #[test]
+    fn sorted_pages_read_only_what_they_return() {
+        let read = std::cell::Cell::new(0);
+        let counted = || {
+            items(1000).into_iter().inspect(|_| read.set(read.get() + 1))
+        };
+        let input = json!({"MaxResults": 10});
+        let (first, token) = Pager::new("Op", &input, 10, 100).unwrap().page_sorted(counted());
+        assert_eq!(first, (0..10).collect::<Vec<_>>());
+        assert_eq!(read.get(), 11, "one page and a look at the next item");
+        let again = json!({"MaxResults": 10, "NextToken": token.unwrap()});
+        let (second, _) = Pager::new("Op", &again, 10, 100).unwrap().page_sorted(counted());
+        assert_eq!(second, (10..20).collect::<Vec<_>>());
     }
 
     #[test]

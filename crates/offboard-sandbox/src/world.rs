@@ -16,6 +16,7 @@ use crate::faults::Faults;
 use crate::fixture::{
     Assignment, FIXTURE_EPOCH_SECONDS, MemberGroup, Membership, Org, PrincipalType, StackAssociation,
 };
+use crate::state::{Assignments, Associations, Deletions, Memberships};
 use crate::snapshot::{
     AssignmentRecord, AssociationRecord, DeletionRecord, ExperienceEntityRecord, GroupMappingRecord,
     GroupMembershipRecord, PersonaRecord, StateSnapshot,
@@ -178,10 +179,10 @@ pub(crate) struct World {
     /// Identity Store group memberships by membership id: the fixture's, less the deleted ones.
     /// `org.identity_store.memberships` stays the fixture's list; every read goes through this
     /// map, so a deletion is visible everywhere at once.
-    pub memberships: BTreeMap<String, Membership>,
-    pub assignments: BTreeSet<Assignment>,
-    pub deletions: Vec<Deletion>,
-    pub associations: BTreeSet<StackAssociation>,
+    pub memberships: Memberships,
+    pub assignments: Assignments,
+    pub deletions: Deletions,
+    pub associations: Associations,
     pub personas: BTreeMap<PersonaKey, PersonaState>,
     /// Entities with access to each (index, experience): they stay after losing their persona.
     pub experience_entities: BTreeMap<(String, String), BTreeSet<String>>,
@@ -232,7 +233,7 @@ impl World {
         SavedWorld {
             memberships: self.memberships.values().cloned().collect(),
             assignments: self.assignments.iter().cloned().collect(),
-            deletions: self.deletions.clone(),
+            deletions: self.deletions.all().to_vec(),
             associations: self.associations.iter().cloned().collect(),
             personas: self.personas.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             experience_entities: self.experience_entities.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
@@ -243,11 +244,18 @@ impl World {
     /// The fixture's organisation with the saved changes. Work that was pending when saved
     /// stays pending and completes after the configured delay, counted from now.
     pub fn restore(org: Org, saved: SavedWorld) -> World {
+        // Provisioning is derived, not saved: every fixture assignment, every current one and
+        // every one a deletion request named was provisioned at some point. (One created and
+        // deleted by a request in an earlier life is in the deletions.)
+        let mut assignments: Assignments = saved.assignments.into_iter().collect();
+        for a in org.sso.assignments.iter().chain(saved.deletions.iter().map(|d| &d.assignment)) {
+            assignments.note_provisioned(a);
+        }
         World {
             org,
-            memberships: saved.memberships.into_iter().map(|m| (m.id.clone(), m)).collect(),
-            assignments: saved.assignments.into_iter().collect(),
-            deletions: saved.deletions,
+            memberships: saved.memberships.into_iter().collect(),
+            assignments,
+            deletions: saved.deletions.into_iter().collect(),
             associations: saved.associations.into_iter().collect(),
             personas: saved.personas.into_iter().collect(),
             experience_entities: saved.experience_entities.into_iter().collect(),
@@ -256,7 +264,7 @@ impl World {
     }
 
     pub fn new(org: Org) -> World {
-        let memberships = org.identity_store.memberships.iter().map(|m| (m.id.clone(), m.clone())).collect();
+        let memberships = org.identity_store.memberships.iter().cloned().collect();
         let assignments = org.sso.assignments.iter().cloned().collect();
         let associations = org.appstream.associations.iter().cloned().collect();
         let mut personas = BTreeMap::new();
@@ -305,7 +313,7 @@ impl World {
             org,
             memberships,
             assignments,
-            deletions: Vec::new(),
+            deletions: Deletions::default(),
             associations,
             personas,
             experience_entities,
@@ -317,19 +325,7 @@ impl World {
     pub fn settle(&mut self, faults: &Faults, now: Now) {
         let delay = faults.deletion_delay();
         let due = |received: Instant| now.instant.saturating_duration_since(received) >= delay;
-        for deletion in &mut self.deletions {
-            if let DeletionStatus::InProgress { failure } = &deletion.status
-                && due(deletion.received)
-            {
-                deletion.status = match failure {
-                    Some(reason) => DeletionStatus::Failed(reason.clone()),
-                    None => {
-                        self.assignments.remove(&deletion.assignment);
-                        DeletionStatus::Succeeded
-                    }
-                };
-            }
-        }
+        self.deletions.settle(&mut self.assignments, due);
         for state in self.mappings.values_mut() {
             for i in 0..state.actions.len() {
                 let Some(pending) = state.actions[i].pending.clone() else {
@@ -382,6 +378,7 @@ impl World {
         sso_assignments.sort();
         let sso_deletions = self
             .deletions
+            .all()
             .iter()
             .map(|d| {
                 let (status, failure_reason) = d.status_parts();

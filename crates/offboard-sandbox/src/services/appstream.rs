@@ -74,6 +74,23 @@ fn association_json(a: &StackAssociation) -> Value {
     })
 }
 
+/// The paging key of an association. Its parts are joined with NUL, which sorts below every
+/// character a name can hold, so keys sort exactly as the associations do (by stack, then user,
+/// then type; with `|` a user `bob.x` would sort before `bob`).
+fn association_key(a: &StackAssociation) -> String {
+    format!("{}\0{}\0{}", a.stack_name, a.user_name, a.authentication_type)
+}
+
+fn association_from_key(key: &str) -> Option<StackAssociation> {
+    let mut parts = key.split('\0');
+    let (stack_name, user_name, authentication_type) = (parts.next()?, parts.next()?, parts.next()?);
+    Some(StackAssociation {
+        stack_name: stack_name.to_owned(),
+        user_name: user_name.to_owned(),
+        authentication_type: authentication_type.to_owned(),
+    })
+}
+
 fn describe_associations(world: &World, input: &Value) -> Result<Value, ApiError> {
     let stack = input.get("StackName").and_then(Value::as_str);
     let user = input.get("UserName").and_then(Value::as_str);
@@ -95,15 +112,25 @@ fn describe_associations(world: &World, input: &Value) -> Result<Value, ApiError
         _ => {}
     }
     let pager = Pager::new("DescribeUserStackAssociations", input, ASSOCIATION_PAGE, ASSOCIATION_PAGE)?;
-    let items = world
-        .associations
-        .iter()
-        .filter(|a| stack.is_none_or(|s| a.stack_name == s))
-        .filter(|a| user.is_none_or(|u| a.user_name == u))
-        .filter(|a| auth.is_none_or(|t| a.authentication_type == t))
-        .map(|a| (format!("{}|{}|{}", a.stack_name, a.user_name, a.authentication_type), association_json(a)))
-        .collect();
-    let (page, next) = pager.page(items);
+    // Read from the index that fits: one user's associations, or one stack's starting right after
+    // the previous page. Either way only what the answer needs.
+    let (page, next) = match (stack, user) {
+        (_, Some(u)) => pager.page(
+            world
+                .associations
+                .of_user(u)
+                .filter(|a| stack.is_none_or(|s| a.stack_name == s))
+                .filter(|a| auth.is_none_or(|t| a.authentication_type == t))
+                .map(|a| (association_key(a), a))
+                .collect(),
+        ),
+        (Some(s), None) => {
+            let after = pager.after().and_then(association_from_key);
+            pager.page_sorted(world.associations.of_stack(s, after.as_ref()).map(|a| (association_key(a), a)))
+        }
+        (None, None) => (Vec::new(), None),
+    };
+    let page: Vec<Value> = page.into_iter().map(association_json).collect();
     let mut out = Map::new();
     // The model's list has length 1..25: an empty answer leaves the member out.
     if !page.is_empty() {

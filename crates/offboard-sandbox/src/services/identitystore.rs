@@ -23,6 +23,13 @@
 //! with `ConflictException` (`Reason` `CONCURRENT_MODIFICATION`; the one error the model declares
 //! for `DeleteGroupMembership` alone) and stays. `DescribeGroup` answers `Revision` `1` and the
 //! fixture's timestamps.
+//!
+//! `ListUsers` and `ListGroups` list every user / group in id order (AWS documents no order),
+//! each item exactly what `DescribeUser` / `DescribeGroup` answer for it; `MaxResults` 1..100,
+//! default 100 (the model gives no default; 100 is a guess). Their deprecated `Filters` (at most
+//! one) match `UserName` ignoring case, like `GetUserId`, and `DisplayName` exactly, like
+//! `GetGroupId`; the attribute path itself is matched ignoring case (a guess: AWS documents the
+//! spellings `UserName` and `DisplayName`). Any other path is a `ValidationException`.
 
 use serde_json::{Map, Value, json};
 
@@ -42,6 +49,8 @@ pub(super) const OPERATIONS: &[&str] = &[
     "DeleteGroupMembership",
     "DescribeUser",
     "DescribeGroup",
+    "ListUsers",
+    "ListGroups",
 ];
 
 /// Model maximum of `MaxResults` for the Identity Store list operations, used as the default too.
@@ -58,6 +67,8 @@ pub(super) fn handle(world: &mut World, ctx: &Ctx<'_>, operation: &str, input: &
         "DeleteGroupMembership" => delete_membership(world, ctx, input),
         "DescribeUser" => describe_user(&world.org, input),
         "DescribeGroup" => describe_group(&world.org, input),
+        "ListUsers" => list_users(&world.org, input),
+        "ListGroups" => list_groups(&world.org, input),
         other => Err(not_emulated(AwsService::IdentityStore, other)),
     }
 }
@@ -144,16 +155,9 @@ impl Entity {
     /// The id of the entity whose attribute `path` is `value`: `None` for a path this kind of
     /// entity cannot be looked up by, `Some(None)` when no entity matches.
     fn find<'o>(self, org: &'o Org, path: &str, value: &str) -> Option<Option<&'o str>> {
-        let users = &org.identity_store.users;
         let found = match (self, path) {
-            (Entity::User, "userName") => {
-                let wanted = value.to_lowercase();
-                users.iter().find(|u| u.user_name.to_lowercase() == wanted).map(|u| &u.id)
-            }
-            (Entity::User, "emails.value") => {
-                let wanted = value.to_lowercase();
-                users.iter().find(|u| u.emails.iter().any(|e| e.to_lowercase() == wanted)).map(|u| &u.id)
-            }
+            (Entity::User, "userName") => org.user_by_name_ignoring_case(value).map(|u| &u.id),
+            (Entity::User, "emails.value") => org.user_by_email_ignoring_case(value).map(|u| &u.id),
             (Entity::Group, "displayName") => org.group_by_name(value).map(|g| &g.id),
             (Entity::User | Entity::Group, _) => return None,
         };
@@ -224,38 +228,34 @@ fn membership_json(org: &Org, m: &Membership) -> Value {
     })
 }
 
-/// One page of the current memberships that `keep` selects, keyed by membership id.
-fn list_memberships(
+/// One page of `memberships` (in membership id order, as the indexes give them).
+fn list_memberships<'a>(
     world: &World,
     input: &Value,
     operation: &str,
-    keep: impl Fn(&Membership) -> bool,
+    memberships: impl Iterator<Item = &'a Membership>,
 ) -> Result<Value, ApiError> {
     let pager = Pager::new(operation, input, PAGE, PAGE)?;
-    let items = world
-        .memberships
-        .values()
-        .filter(|m| keep(m))
-        .map(|m| (m.id.clone(), membership_json(&world.org, m)))
-        .collect();
-    Ok(pager.list_output("GroupMemberships", items))
+    let (page, next) = pager.page_sorted(memberships.map(|m| (m.id.clone(), m)));
+    let page = page.into_iter().map(|m| membership_json(&world.org, m)).collect();
+    Ok(Pager::output("GroupMemberships", page, next))
 }
 
 fn list_memberships_for_member(world: &World, input: &Value) -> Result<Value, ApiError> {
     let user = member_user(&world.org, input, "MemberId")?;
-    list_memberships(world, input, "ListGroupMembershipsForMember", |m| m.user_id == user.id)
+    list_memberships(world, input, "ListGroupMembershipsForMember", world.memberships.of_user(&user.id))
 }
 
 fn list_memberships_of_group(world: &World, input: &Value) -> Result<Value, ApiError> {
     let group = group(&world.org, input)?;
-    list_memberships(world, input, "ListGroupMemberships", |m| m.group_id == group.id)
+    list_memberships(world, input, "ListGroupMemberships", world.memberships.of_group(&group.id))
 }
 
 fn get_membership_id(world: &World, input: &Value) -> Result<Value, ApiError> {
     let org = &world.org;
     let group = group(org, input)?;
     let user = member_user(org, input, "MemberId")?;
-    let Some(m) = world.memberships.values().find(|m| m.group_id == group.id && m.user_id == user.id) else {
+    let Some(m) = world.memberships.of_user(&user.id).find(|m| m.group_id == group.id) else {
         return Err(not_found(
             "GROUP_MEMBERSHIP",
             None,
@@ -290,7 +290,11 @@ fn delete_membership(world: &mut World, ctx: &Ctx<'_>, input: &Value) -> Result<
 }
 
 fn describe_group(org: &Org, input: &Value) -> Result<Value, ApiError> {
-    let group = group(org, input)?;
+    Ok(group_json(org, group(org, input)?))
+}
+
+/// A group as `DescribeGroup` answers it, which is also the `Group` that `ListGroups` lists.
+fn group_json(org: &Org, group: &Group) -> Value {
     let mut out = Map::new();
     out.insert("IdentityStoreId".to_owned(), json!(org.identity_store.id));
     out.insert("GroupId".to_owned(), json!(group.id));
@@ -300,11 +304,15 @@ fn describe_group(org: &Org, input: &Value) -> Result<Value, ApiError> {
     put_opt(&mut out, "Description", group.description.clone().filter(|d| !d.is_empty()));
     out.insert("CreatedAt".to_owned(), timestamp(FIXTURE_EPOCH));
     out.insert("UpdatedAt".to_owned(), timestamp(FIXTURE_EPOCH));
-    Ok(Value::Object(out))
+    Value::Object(out)
 }
 
 fn describe_user(org: &Org, input: &Value) -> Result<Value, ApiError> {
-    let user = member_user(org, input, "UserId")?;
+    Ok(user_json(org, member_user(org, input, "UserId")?))
+}
+
+/// A user as `DescribeUser` answers it, which is also the `User` that `ListUsers` lists.
+fn user_json(org: &Org, user: &User) -> Value {
     let mut out = Map::new();
     out.insert("IdentityStoreId".to_owned(), json!(org.identity_store.id));
     out.insert("UserId".to_owned(), json!(user.id));
@@ -323,5 +331,56 @@ fn describe_user(org: &Org, input: &Value) -> Result<Value, ApiError> {
     out.insert("UserStatus".to_owned(), json!("ENABLED"));
     out.insert("CreatedAt".to_owned(), timestamp(FIXTURE_EPOCH));
     out.insert("UpdatedAt".to_owned(), timestamp(FIXTURE_EPOCH));
-    Ok(Value::Object(out))
+    Value::Object(out)
+}
+
+/// The `(AttributePath, AttributeValue)` of the deprecated `Filters` of `ListUsers` /
+/// `ListGroups` (the model allows at most one), or `None` without a filter.
+fn list_filter(input: &Value) -> Result<Option<(&str, &str)>, ApiError> {
+    let Some(filter) = input.get("Filters").and_then(Value::as_array).and_then(|f| f.first()) else {
+        return Ok(None);
+    };
+    let path = required_str(filter, "AttributePath")?;
+    let value = required_str(filter, "AttributeValue")?;
+    Ok(Some((path, value)))
+}
+
+/// `ListUsers`: every user, in user id order, each exactly as `DescribeUser` answers it. The
+/// deprecated `Filters` may select by `UserName` (ignoring case, like `GetUserId`); any other
+/// attribute path is a `ValidationException`.
+fn list_users(org: &Org, input: &Value) -> Result<Value, ApiError> {
+    let pager = Pager::new("ListUsers", input, PAGE, PAGE)?;
+    let (page, next) = match list_filter(input)? {
+        None => pager.page_sorted(org.users_after(pager.after()).map(|u| (u.id.clone(), u))),
+        Some((path, value)) if path.eq_ignore_ascii_case("UserName") => {
+            pager.page(org.user_by_name_ignoring_case(value).map(|u| (u.id.clone(), u)).into_iter().collect())
+        }
+        Some((path, _)) => {
+            return Err(ApiError::validation(format!(
+                "{path} is not a supported attribute path for filtering users; use UserName (or GetUserId)"
+            )));
+        }
+    };
+    let page = page.into_iter().map(|u| user_json(org, u)).collect();
+    Ok(Pager::output("Users", page, next))
+}
+
+/// `ListGroups`: every group, in group id order, each exactly as `DescribeGroup` answers it. The
+/// deprecated `Filters` may select by `DisplayName` (exact, like `GetGroupId`); any other
+/// attribute path is a `ValidationException`.
+fn list_groups(org: &Org, input: &Value) -> Result<Value, ApiError> {
+    let pager = Pager::new("ListGroups", input, PAGE, PAGE)?;
+    let (page, next) = match list_filter(input)? {
+        None => pager.page_sorted(org.groups_after(pager.after()).map(|g| (g.id.clone(), g))),
+        Some((path, value)) if path.eq_ignore_ascii_case("DisplayName") => {
+            pager.page(org.group_by_name(value).map(|g| (g.id.clone(), g)).into_iter().collect())
+        }
+        Some((path, _)) => {
+            return Err(ApiError::validation(format!(
+                "{path} is not a supported attribute path for filtering groups; use DisplayName (or GetGroupId)"
+            )));
+        }
+    };
+    let page = page.into_iter().map(|g| group_json(org, g)).collect();
+    Ok(Pager::output("Groups", page, next))
 }

@@ -15,7 +15,20 @@
 //! - Unknown instance ARN or permission set: `ResourceNotFoundException`. An account the
 //!   fixture does not list has no assignments (lists are empty); creating one there is
 //!   `ResourceNotFoundException`.
-//! - `ListAccountAssignmentDeletionStatus` lists requests oldest first.
+//! - `ListAccountAssignmentDeletionStatus` lists requests oldest first; `Filter.Status` keeps
+//!   those with that status (a deletion failed by the fault is `FAILED`).
+//! - With [`crate::Faults::max_outstanding_operations`] set to N, a `DeleteAccountAssignment` or
+//!   `CreateAccountAssignment` arriving while N deletions are `IN_PROGRESS` is refused with
+//!   `ConflictException` (409) naming the limit, and nothing changes. AWS documents a quota of
+//!   outstanding asynchronous account-assignment operations (10, not raisable) but not the error
+//!   beyond it; `ConflictException` is our best guess (`CreateAccountAssignment` also declares
+//!   `ServiceQuotaExceededException`, `DeleteAccountAssignment` does not, so one error for both).
+//!   A creation counts against the limit although it completes at once here, as it would be one
+//!   more outstanding operation on AWS.
+//! - `ListAccountsForProvisionedPermissionSet`: the sandbox has no provisioning step, so a
+//!   permission set counts as provisioned (at its latest version) to every account where it has,
+//!   or had during this sandbox's life, an assignment: the fixture's, those created by requests,
+//!   and those whose deletion was requested. `LATEST_PERMISSION_SET_NOT_PROVISIONED` lists none.
 
 use serde_json::{Map, Value, json};
 
@@ -36,6 +49,7 @@ pub(super) const OPERATIONS: &[&str] = &[
     "DescribeAccountAssignmentDeletionStatus",
     "ListAccountAssignmentDeletionStatus",
     "CreateAccountAssignment",
+    "ListAccountsForProvisionedPermissionSet",
 ];
 
 /// Model maximum of `MaxResults` for every SSO Admin list operation, used as the default too.
@@ -55,6 +69,7 @@ pub(super) fn handle(world: &mut World, ctx: &Ctx<'_>, operation: &str, input: &
         "DescribeAccountAssignmentDeletionStatus" => describe_deletion(world, input),
         "ListAccountAssignmentDeletionStatus" => list_deletions(world, input),
         "CreateAccountAssignment" => create_assignment(world, ctx, input),
+        "ListAccountsForProvisionedPermissionSet" => list_provisioned_accounts(world, input),
         other => Err(not_emulated(AwsService::SsoAdmin, other)),
     }
 }
@@ -124,23 +139,21 @@ fn list_account_assignments(world: &World, input: &Value) -> Result<Value, ApiEr
     let ps = required_str(input, "PermissionSetArn")?;
     permission_set_exists(&world.org, ps)?;
     let pager = Pager::new("ListAccountAssignments", input, PAGE, PAGE)?;
-    let items = world
-        .assignments
-        .iter()
-        .filter(|a| a.account_id == account && a.permission_set_arn == ps)
+    // Only this container's rows are read (a range of the ordered set), and only one page of
+    // them is turned into JSON.
+    let (page, next) = pager.page(world.assignments.of_container(account, ps).map(|a| (assignment_key(a), a)).collect());
+    let page = page
+        .into_iter()
         .map(|a| {
-            (
-                assignment_key(a),
-                json!({
-                    "AccountId": a.account_id,
-                    "PermissionSetArn": a.permission_set_arn,
-                    "PrincipalType": a.principal_type.as_str(),
-                    "PrincipalId": a.principal_id,
-                }),
-            )
+            json!({
+                "AccountId": a.account_id,
+                "PermissionSetArn": a.permission_set_arn,
+                "PrincipalType": a.principal_type.as_str(),
+                "PrincipalId": a.principal_id,
+            })
         })
         .collect();
-    Ok(pager.list_output("AccountAssignments", items))
+    Ok(Pager::output("AccountAssignments", page, next))
 }
 
 fn principal(input: &Value) -> Result<(PrincipalType, &str), ApiError> {
@@ -158,24 +171,25 @@ fn list_for_principal(world: &World, input: &Value) -> Result<Value, ApiError> {
     let (kind, id) = principal(input)?;
     let account_filter = input.get("Filter").and_then(|f| f.get("AccountId")).and_then(Value::as_str);
     let pager = Pager::new("ListAccountAssignmentsForPrincipal", input, PAGE, PAGE)?;
-    let items = world
+    let rows = world
         .assignments
-        .iter()
-        .filter(|a| a.principal_type == kind && a.principal_id == id)
+        .of_principal(kind, id)
         .filter(|a| account_filter.is_none_or(|acc| a.account_id == acc))
+        .map(|a| (assignment_key(a), a))
+        .collect();
+    let (page, next) = pager.page(rows);
+    let page = page
+        .into_iter()
         .map(|a| {
-            (
-                assignment_key(a),
-                json!({
-                    "AccountId": a.account_id,
-                    "PermissionSetArn": a.permission_set_arn,
-                    "PrincipalId": a.principal_id,
-                    "PrincipalType": a.principal_type.as_str(),
-                }),
-            )
+            json!({
+                "AccountId": a.account_id,
+                "PermissionSetArn": a.permission_set_arn,
+                "PrincipalId": a.principal_id,
+                "PrincipalType": a.principal_type.as_str(),
+            })
         })
         .collect();
-    Ok(pager.list_output("AccountAssignments", items))
+    Ok(Pager::output("AccountAssignments", page, next))
 }
 
 /// The assignment a Create/Delete request names.
@@ -197,10 +211,23 @@ fn requested_assignment(org: &Org, input: &Value) -> Result<Assignment, ApiError
 }
 
 fn pending_deletion<'a>(world: &'a World, assignment: &Assignment) -> Option<&'a Deletion> {
-    world
-        .deletions
-        .iter()
-        .find(|d| &d.assignment == assignment && matches!(d.status, DeletionStatus::InProgress { .. }))
+    world.deletions.pending_for(assignment)
+}
+
+/// Refuses a new account-assignment operation when `max_outstanding_operations` are in progress
+/// already (see the module documentation: the error is our guess).
+fn check_outstanding(world: &World, ctx: &Ctx<'_>) -> Result<(), ApiError> {
+    let Some(cap) = ctx.faults.max_outstanding_operations else {
+        return Ok(());
+    };
+    let outstanding = world.deletions.outstanding();
+    if outstanding >= cap as usize {
+        return Err(ApiError::conflict(format!(
+            "Too many account assignment operations are in progress: {outstanding} of at most {cap} outstanding \
+             asynchronous operations per instance. Wait for some to complete and try again."
+        )));
+    }
+    Ok(())
 }
 
 fn operation_status(status: &str, request_id: &str, a: &Assignment, created: f64, failure: Option<String>) -> Value {
@@ -241,6 +268,7 @@ fn delete_assignment(world: &mut World, ctx: &Ctx<'_>, input: &Value) -> Result<
             assignment.account_id
         )
     });
+    check_outstanding(world, ctx)?;
     let request_id = uuid::Uuid::new_v4().to_string();
     let status = operation_status("IN_PROGRESS", &request_id, &assignment, ctx.now.epoch, None);
     world.deletions.push(Deletion {
@@ -255,7 +283,7 @@ fn delete_assignment(world: &mut World, ctx: &Ctx<'_>, input: &Value) -> Result<
 
 fn describe_deletion(world: &World, input: &Value) -> Result<Value, ApiError> {
     let id = required_str(input, "AccountAssignmentDeletionRequestId")?;
-    let Some(d) = world.deletions.iter().find(|d| d.request_id == id) else {
+    let Some(d) = world.deletions.get(id) else {
         return Err(ApiError::not_found(format!("Could not find an account assignment deletion request with id {id}")));
     };
     let (status, failure) = d.status_parts();
@@ -268,26 +296,29 @@ fn describe_deletion(world: &World, input: &Value) -> Result<Value, ApiError> {
 fn list_deletions(world: &World, input: &Value) -> Result<Value, ApiError> {
     let filter = input.get("Filter").and_then(|f| f.get("Status")).and_then(Value::as_str);
     let pager = Pager::new("ListAccountAssignmentDeletionStatus", input, PAGE, PAGE)?;
-    let items = world
+    // Keys are positions in the request log, zero-padded so that text order is arrival order;
+    // a later page starts reading right after the previous page's last request.
+    let start = pager.after().and_then(|key| key.parse::<usize>().ok()).map_or(0, |last| last + 1);
+    let rows = world
         .deletions
+        .all()
         .iter()
         .enumerate()
-        .filter_map(|(seq, d)| {
-            let (status, _) = d.status_parts();
-            if filter.is_some_and(|f| f != status) {
-                return None;
-            }
-            Some((
-                format!("{seq:012}"),
-                json!({
-                    "Status": status,
-                    "RequestId": d.request_id,
-                    "CreatedDate": timestamp(d.created_epoch),
-                }),
-            ))
+        .skip(start)
+        .filter(|(_, d)| filter.is_none_or(|f| f == d.status_parts().0))
+        .map(|(seq, d)| (format!("{seq:012}"), d));
+    let (page, next) = pager.page_sorted(rows);
+    let page = page
+        .into_iter()
+        .map(|d| {
+            json!({
+                "Status": d.status_parts().0,
+                "RequestId": d.request_id,
+                "CreatedDate": timestamp(d.created_epoch),
+            })
         })
         .collect();
-    Ok(pager.list_output("AccountAssignmentsDeletionStatus", items))
+    Ok(Pager::output("AccountAssignmentsDeletionStatus", page, next))
 }
 
 fn create_assignment(world: &mut World, ctx: &Ctx<'_>, input: &Value) -> Result<Value, ApiError> {
@@ -311,8 +342,32 @@ fn create_assignment(world: &mut World, ctx: &Ctx<'_>, input: &Value) -> Result<
             d.request_id
         )));
     }
+    check_outstanding(world, ctx)?;
     let request_id = uuid::Uuid::new_v4().to_string();
     let status = operation_status("SUCCEEDED", &request_id, &assignment, ctx.now.epoch, None);
     world.assignments.insert(assignment);
     Ok(json!({"AccountAssignmentCreationStatus": status}))
+}
+
+/// `ListAccountsForProvisionedPermissionSet`: the accounts a permission set is provisioned to.
+/// The sandbox has no separate provisioning step: a permission set counts as provisioned (at its
+/// latest version, since the sandbox never changes permission sets) to every account where it has,
+/// or had at any time in this sandbox's life, an assignment. So `LATEST_PERMISSION_SET_PROVISIONED`
+/// (or no filter) lists those accounts and `LATEST_PERMISSION_SET_NOT_PROVISIONED` lists none.
+fn list_provisioned_accounts(world: &World, input: &Value) -> Result<Value, ApiError> {
+    let ps = required_str(input, "PermissionSetArn")?;
+    permission_set_exists(&world.org, ps)?;
+    let pager = Pager::new("ListAccountsForProvisionedPermissionSet", input, PAGE, PAGE)?;
+    let outdated_only = match input.get("ProvisioningStatus").and_then(Value::as_str) {
+        None | Some("LATEST_PERMISSION_SET_PROVISIONED") => false,
+        Some("LATEST_PERMISSION_SET_NOT_PROVISIONED") => true,
+        Some(other) => {
+            return Err(ApiError::validation(format!(
+                "1 validation error detected: Value '{other}' at 'provisioningStatus' failed to satisfy constraint: Member must satisfy enum value set: [LATEST_PERMISSION_SET_PROVISIONED, LATEST_PERMISSION_SET_NOT_PROVISIONED]"
+            )));
+        }
+    };
+    let accounts = world.assignments.provisioned_accounts(ps).filter(|_| !outdated_only);
+    let (page, next) = pager.page_sorted(accounts.map(|id| (id.clone(), json!(id))));
+    Ok(Pager::output("AccountIds", page, next))
 }
