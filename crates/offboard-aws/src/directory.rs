@@ -38,8 +38,12 @@ impl Directory {
         let (mut user_lookups, mut group_lookups, mut user_leavers) = (0usize, 0usize, 0usize);
         for l in leavers {
             match (&l.principal.kind, &l.principal.selector) {
-                (PrincipalKind::User, Selector::Name(_)) => (user_lookups, user_leavers) = (user_lookups + 2, user_leavers + 1),
-                (PrincipalKind::User, Selector::Id(_)) => (user_lookups, user_leavers) = (user_lookups + 1, user_leavers + 1),
+                (PrincipalKind::User, Selector::Name(_)) => {
+                    (user_lookups, user_leavers) = (user_lookups + 2, user_leavers + 1)
+                }
+                (PrincipalKind::User, Selector::Id(_)) => {
+                    (user_lookups, user_leavers) = (user_lookups + 1, user_leavers + 1)
+                }
                 (PrincipalKind::Group, _) => group_lookups += 1,
             }
         }
@@ -82,7 +86,8 @@ impl Directory {
                 Some(self.users.as_ref()?.iter().find(|u| &u.id == id).map_or(Resolution::NotFound, found_user))
             }
             (PrincipalKind::Group, Selector::Name(name)) => {
-                let group = only(self.groups.as_ref()?.iter().filter(|g| g.display_name.as_deref() == Some(name.as_str())))?;
+                let group =
+                    only(self.groups.as_ref()?.iter().filter(|g| g.display_name.as_deref() == Some(name.as_str())))?;
                 // As `GetGroupId` resolves it: the declared name is the name.
                 Some(group.map_or(Resolution::NotFound, |g| Resolution::found(g.id.clone(), Some(name))))
             }
@@ -184,7 +189,10 @@ mod tests {
     fn users_resolve_like_get_user_id_then_describe_user() {
         let d = dir();
         let r = d.resolve(&leaver(PrincipalRef::user_name("alice"))).unwrap();
-        assert_eq!(r, Resolution::Found { id: "u1".into(), name: Some("Alice".into()), email: Some("alice@example.com".into()) });
+        assert_eq!(
+            r,
+            Resolution::Found { id: "u1".into(), name: Some("Alice".into()), email: Some("alice@example.com".into()) }
+        );
         assert_eq!(d.resolve(&leaver(PrincipalRef::user_name("BOB@example.com"))).unwrap().id(), Some("u2"));
         assert_eq!(d.resolve(&leaver(PrincipalRef::user_name("nobody"))), Some(Resolution::NotFound));
         assert_eq!(d.resolve(&leaver(PrincipalRef::user_id("u3"))).unwrap().id(), Some("u3"));

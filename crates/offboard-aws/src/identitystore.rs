@@ -137,7 +137,9 @@ pub(crate) async fn list_users(
         Service::IdentityStore,
         "ListUsers",
         crate::paginate::Retry::Yes,
-        |token| s.clients.identitystore.list_users().identity_store_id(store).max_results(100).set_next_token(token).send(),
+        |token| {
+            s.clients.identitystore.list_users().identity_store_id(store).max_results(100).set_next_token(token).send()
+        },
         |page| {
             let users = page
                 .users
@@ -165,13 +167,12 @@ pub(crate) async fn list_groups(
         Service::IdentityStore,
         "ListGroups",
         crate::paginate::Retry::Yes,
-        |token| s.clients.identitystore.list_groups().identity_store_id(store).max_results(100).set_next_token(token).send(),
+        |token| {
+            s.clients.identitystore.list_groups().identity_store_id(store).max_results(100).set_next_token(token).send()
+        },
         |page| {
-            let groups = page
-                .groups
-                .into_iter()
-                .map(|g| ListedGroup { display_name: g.display_name, id: g.group_id })
-                .collect();
+            let groups =
+                page.groups.into_iter().map(|g| ListedGroup { display_name: g.display_name, id: g.group_id }).collect();
             (groups, page.next_token)
         },
     )

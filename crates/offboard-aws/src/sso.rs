@@ -77,7 +77,15 @@ pub(crate) async fn assignments_by_container(
             Service::SsoAdmin,
             "ListPermissionSets",
             Retry::Yes,
-            |token| s.clients.sso.list_permission_sets().instance_arn(instance_arn).max_results(100).set_next_token(token).send(),
+            |token| {
+                s.clients
+                    .sso
+                    .list_permission_sets()
+                    .instance_arn(instance_arn)
+                    .max_results(100)
+                    .set_next_token(token)
+                    .send()
+            },
             |page| (page.permission_sets.unwrap_or_default(), page.next_token),
         )
         .await?;

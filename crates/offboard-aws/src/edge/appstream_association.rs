@@ -35,10 +35,9 @@ impl AccessEdge for AppstreamAssociation {
             return Ok(vec![Seen::default(); subjects.len()]);
         }
         let found: Vec<BTreeSet<Grant>> = match by_stack(s, app, per_principal).await? {
-            Some(by_user) => names
-                .iter()
-                .map(|ns| ns.iter().filter_map(|n| by_user.get(*n)).flatten().cloned().collect())
-                .collect(),
+            Some(by_user) => {
+                names.iter().map(|ns| ns.iter().filter_map(|n| by_user.get(*n)).flatten().cloned().collect()).collect()
+            }
             None => {
                 let reads = names
                     .iter()

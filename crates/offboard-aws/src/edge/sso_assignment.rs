@@ -46,14 +46,16 @@ impl AccessEdge for SsoAssignment {
             per_principal,
             swept.as_ref().map(|_| cost),
         );
-        if let Some(mut by_principal) = swept {
+        if let Some(by_principal) = swept {
+            // A principal can be a subject twice (a group leaver that is also a leaver's group).
             return Ok(subjects
                 .iter()
                 .map(|sub| match sub.id() {
                     Some(id) => by_principal
-                        .remove(&(sub.leaver.principal.kind, id.to_owned()))
-                        .unwrap_or_default()
+                        .get(&(sub.leaver.principal.kind, id.to_owned()))
                         .into_iter()
+                        .flatten()
+                        .cloned()
                         .map(Grant::SsoAssignment)
                         .collect::<BTreeSet<_>>()
                         .into(),

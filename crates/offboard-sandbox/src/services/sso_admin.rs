@@ -141,7 +141,8 @@ fn list_account_assignments(world: &World, input: &Value) -> Result<Value, ApiEr
     let pager = Pager::new("ListAccountAssignments", input, PAGE, PAGE)?;
     // Only this container's rows are read (a range of the ordered set), and only one page of
     // them is turned into JSON.
-    let (page, next) = pager.page(world.assignments.of_container(account, ps).map(|a| (assignment_key(a), a)).collect());
+    let (page, next) =
+        pager.page(world.assignments.of_container(account, ps).map(|a| (assignment_key(a), a)).collect());
     let page = page
         .into_iter()
         .map(|a| {
