@@ -25,8 +25,49 @@ use std::collections::HashMap;
 /// What was listed: `None` for a kind that was not listed (or not completely).
 #[derive(Debug, Default)]
 pub(crate) struct Directory {
-    users: Option<Vec<ListedUser>>,
+    users: Option<Users>,
     groups: Option<Vec<ListedGroup>>,
+}
+
+/// The listed users, indexed the ways a lookup finds them: a plan for 10,000 leavers in a
+/// directory of 20,000 users must not compare every leaver with every user.
+#[derive(Debug, Default)]
+struct Users {
+    all: Vec<ListedUser>,
+    /// Lower-cased userName → users.
+    by_name: HashMap<String, Vec<usize>>,
+    /// Lower-cased email → users.
+    by_email: HashMap<String, Vec<usize>>,
+    by_id: HashMap<String, usize>,
+}
+
+impl Users {
+    fn new(all: Vec<ListedUser>) -> Users {
+        let mut users = Users::default();
+        for (i, u) in all.iter().enumerate() {
+            if let Some(name) = &u.names.user_name {
+                users.by_name.entry(name.to_lowercase()).or_default().push(i);
+            }
+            for e in &u.emails {
+                let list = users.by_email.entry(e.to_lowercase()).or_default();
+                if !list.contains(&i) {
+                    list.push(i);
+                }
+            }
+            users.by_id.insert(u.id.clone(), i);
+        }
+        users.all = all;
+        users
+    }
+
+    /// `Some(None)` for no match, `Some(Some(user))` for exactly one, `None` for several.
+    fn one(&self, index: &HashMap<String, Vec<usize>>, key: &str) -> Option<Option<&ListedUser>> {
+        match index.get(key).map(Vec::as_slice) {
+            None | Some([]) => Some(None),
+            Some([i]) => Some(Some(&self.all[*i])),
+            Some(_) => None,
+        }
+    }
 }
 
 impl Directory {
@@ -52,7 +93,7 @@ impl Directory {
             let listed = identitystore::list_users(s, store, strategy.budget(user_lookups)).await?;
             let complete = listed.complete && strategy.budget(user_lookups) > 0;
             log_choice("Identity Store users", complete, user_lookups, complete.then_some(listed.pages));
-            dir.users = complete.then_some(listed.items);
+            dir.users = complete.then(|| Users::new(listed.items));
         }
         // The groups replace the group leavers' lookups, and (when they are few) each user
         // leaver's membership listing and the `DescribeGroup` of each group a leaver is in.
@@ -74,16 +115,15 @@ impl Directory {
             (PrincipalKind::User, Selector::Name(name)) => {
                 let users = self.users.as_ref()?;
                 let wanted = name.to_lowercase();
-                let named = |u: &&ListedUser| u.names.user_name.as_deref().is_some_and(|n| n.to_lowercase() == wanted);
-                let by_name = only(users.iter().filter(named))?;
-                let user = match by_name {
+                let user = match users.one(&users.by_name, &wanted)? {
                     Some(u) => Some(u),
-                    None => only(users.iter().filter(|u| u.emails.iter().any(|e| e.to_lowercase() == wanted)))?,
+                    None => users.one(&users.by_email, &wanted)?,
                 };
                 Some(user.map_or(Resolution::NotFound, found_user))
             }
             (PrincipalKind::User, Selector::Id(id)) => {
-                Some(self.users.as_ref()?.iter().find(|u| &u.id == id).map_or(Resolution::NotFound, found_user))
+                let users = self.users.as_ref()?;
+                Some(users.by_id.get(id).map_or(Resolution::NotFound, |i| found_user(&users.all[*i])))
             }
             (PrincipalKind::Group, Selector::Name(name)) => {
                 let group =
@@ -102,6 +142,7 @@ impl Directory {
     /// (ask it), else `Some(None)` for a group the store does not have and `Some(Some(name))`
     /// for one it has (`name` is its display name, if any).
     pub(crate) fn group(&self, id: &str) -> Option<Option<Option<String>>> {
+        // Groups are few (hundreds): a scan is fine, and a plan asks once per distinct group.
         let groups = self.groups.as_ref()?;
         Some(groups.iter().find(|g| g.id == id).map(|g| g.display_name.clone()))
     }
@@ -173,11 +214,11 @@ mod tests {
 
     fn dir() -> Directory {
         Directory {
-            users: Some(vec![
+            users: Some(Users::new(vec![
                 user("u1", "Alice", &["alice@example.com"]),
                 user("u2", "bob", &["shared@example.com", "bob@example.com"]),
                 user("u3", "carol", &["shared@example.com"]),
-            ]),
+            ])),
             groups: Some(vec![
                 ListedGroup { id: "g1".into(), display_name: Some("Admins".into()) },
                 ListedGroup { id: "g2".into(), display_name: None },

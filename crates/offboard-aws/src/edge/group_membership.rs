@@ -46,22 +46,43 @@ impl AccessEdge for GroupMembership {
         bounded(reads, s.limits.concurrency).await.into_iter().collect()
     }
 
-    /// One listing per member answers for all its memberships. A membership is present only
-    /// while it still joins the same group and user.
+    /// One listing per member, or one per group, whichever is fewer (`read_strategy.rs`):
+    /// either answers for all the memberships it covers. A membership is present only while it
+    /// still joins the same group and user.
     async fn presence(s: &Session<'_>, at: Place<'_>, grants: &[&Self]) -> Presence {
-        presence_by_read(
-            s,
-            grants,
-            |g| g.member_id.clone(),
-            |member, members| async move {
-                let read = match at.identity_store_id {
-                    Some(store) => memberships_grants(s, store, &member).await,
-                    None => Err(no_store("ListGroupMembershipsForMember")),
-                };
-                (members, read)
-            },
-        )
-        .await
+        let members: BTreeSet<&str> = grants.iter().map(|g| g.member_id.as_str()).collect();
+        let groups: BTreeSet<&str> = grants.iter().map(|g| g.group_id.as_str()).collect();
+        if s.limits.read_strategy.per_container("Identity Store membership re-reads", members.len(), groups.len()) {
+            presence_by_read(
+                s,
+                grants,
+                |g| g.group_id.clone(),
+                |group, found| async move {
+                    let read = match at.identity_store_id {
+                        Some(store) => crate::identitystore::members_of(s, store, &group)
+                            .await
+                            .map(|rows| rows.into_iter().flat_map(|(user, m)| as_grants(&user, vec![m])).collect()),
+                        None => Err(no_store("ListGroupMemberships")),
+                    };
+                    (found, read)
+                },
+            )
+            .await
+        } else {
+            presence_by_read(
+                s,
+                grants,
+                |g| g.member_id.clone(),
+                |member, found| async move {
+                    let read = match at.identity_store_id {
+                        Some(store) => memberships_grants(s, store, &member).await,
+                        None => Err(no_store("ListGroupMembershipsForMember")),
+                    };
+                    (found, read)
+                },
+            )
+            .await
+        }
     }
 
     async fn remove(s: &Session<'_>, actions: &[&Action], presence: &Presence, journal: &mut Journal<'_>) {
