@@ -8,23 +8,29 @@
 //! hiding it. Reads that several subjects share (the personas of a Kendra experience) are made
 //! once. Everything runs concurrently within the rate limits.
 //!
-//! Calls per run, for L leavers (U users, G groups), M distinct groups the users are members of,
-//! and E configured Kendra experiences:
-//! - identity: per user, `GetUserId` by name (+1 `GetUserId` by `emails.value` when the
-//!   userName does not match) and a `DescribeUser` (userName and primary email); `DescribeUser`
-//!   per user by id; `GetGroupId` per group by name, `DescribeGroup` per group by id;
-//!   `ListInstances` once;
-//! - `ListGroupMembershipsForMember` per found user (pages), `DescribeGroup` per distinct group
-//!   of those memberships;
-//! - `ListAccountAssignmentsForPrincipal` per found principal and per group of a membership
-//!   (pages);
-//! - `DescribeUserStackAssociations` per user and distinct name (declared, userName, primary
-//!   email; pages), also for users the Identity Store does not know; no `DescribeStacks`;
+//! Each service is read per principal or per container, whichever costs fewer calls
+//! (`read_strategy.rs`; both give the same state). Calls per run, for L leavers (U users, G
+//! groups), M distinct groups the users are members of, and E configured Kendra experiences:
+//! - identity, per principal: per user `GetUserId` by name (+1 by `emails.value` when the
+//!   userName does not match) and `DescribeUser`; `DescribeUser` per user by id; `GetGroupId`
+//!   or `DescribeGroup` per group; per container: `ListUsers` and `ListGroups` pages (100 per
+//!   page), matched locally (`directory.rs`); `ListInstances` once;
+//! - memberships: `ListGroupMembershipsForMember` per found user, or `ListGroupMemberships`
+//!   per group of the directory; group names from `DescribeGroup` per distinct group, or from
+//!   the listed groups;
+//! - Identity Center: `ListAccountAssignmentsForPrincipal` per found principal and per group of
+//!   a membership, or `ListPermissionSets` + `ListAccountsForProvisionedPermissionSet` per set +
+//!   `ListAccountAssignments` per (account, set), 100 per page (`sso.rs`);
+//! - AppStream: `DescribeUserStackAssociations` per user and distinct name (declared, userName,
+//!   primary email), also for users the Identity Store does not know; or per configured stack
+//!   (500 per page; `"*"` lists the stacks first with `DescribeStacks`);
 //! - `ListEntityPersonas` per experience, `ListExperienceEntities` per experience twice (the
 //!   persona edge reads entity types, the entity edge the entities), once for all leavers;
 //! - `DescribePrincipalMapping` per group with `kendra_group_id`, per index: at index level and
 //!   at each configured data source;
 //! - `DescribePermissionSet` per distinct permission set seen, for labels only.
+//!
+//! The edges read at the same time (`edge::observe`), each service within its own rate limit.
 
 use crate::call::{Session, bounded};
 use crate::clients::Clients;
