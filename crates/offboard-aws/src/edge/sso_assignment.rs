@@ -960,9 +960,10 @@ mod clock_tests {
         let mut c = clock();
         let mut t = t0;
         // (start, done) of each deletion in flight; a start after `t` is a call still on the wire.
-        let mut in_flight: Vec<(Instant, Instant)> = Vec::new();
+        type Span = (Instant, Instant);
+        let mut in_flight: Vec<Span> = Vec::new();
         let (mut next, mut polls) = (0, 0);
-        let starts_of = |v: &[(Instant, Instant)]| v.iter().map(|f| f.0).collect::<Vec<_>>();
+        let starts_of = |v: &[Span]| v.iter().map(|f| f.0).collect::<Vec<_>>();
         loop {
             let mut k = 0;
             while in_flight.len() < slots && next < n {
@@ -974,8 +975,7 @@ mod clock_tests {
             if in_flight.is_empty() {
                 return (polls, t - t0);
             }
-            let (known, wire): (Vec<(Instant, Instant)>, Vec<(Instant, Instant)>) =
-                in_flight.iter().partition(|f| f.0 <= t);
+            let (known, wire): (Vec<Span>, Vec<Span>) = in_flight.iter().partition(|f| f.0 <= t);
             let poll = c.next_poll(&starts_of(&known), false, !wire.is_empty());
             let answer = wire.iter().map(|f| f.0).min();
             match (poll, answer) {
@@ -984,8 +984,7 @@ mod clock_tests {
                 (Some(p), _) => {
                     t = p.max(t);
                     polls += 1;
-                    let (done, running): (Vec<(Instant, Instant)>, Vec<(Instant, Instant)>) =
-                        known.iter().partition(|f| f.1 <= t);
+                    let (done, running): (Vec<Span>, Vec<Span>) = known.iter().partition(|f| f.1 <= t);
                     c.polled(t, &starts_of(&done), &starts_of(&running));
                     if std::env::var("TRACE_CLOCK").is_ok() {
                         eprintln!(
