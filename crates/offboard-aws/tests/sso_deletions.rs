@@ -75,12 +75,10 @@ async fn apply(accounts: usize, leavers: &[&str], faults: Faults, limits: &Limit
     let policy = policy(&config, &[("leavers.yaml", &file)]);
     let state = offboard_aws::read_state(&clients, &policy, limits).await.expect("read_state");
     let plan = make_plan(&policy, &state);
-    let before = sandbox.request_log().len();
     sandbox.set_faults(faults).unwrap();
     let report = apply_collect(&clients, &plan, limits).await;
     sandbox.set_faults(Faults::none()).unwrap();
     assert_eq!(report.outcomes.len(), plan.removal_count(), "one outcome per planned item");
-    let _ = before;
     (report, sandbox)
 }
 
@@ -141,6 +139,7 @@ async fn a_failed_deletion_is_found_in_the_failed_listing_and_only_it_is_describ
     assert!(sandbox.snapshot().assignments_of("leaver@example.com").is_empty());
 
     let calls = &report.calls;
+    eprintln!("one FAILED among 11:\n{calls}");
     assert_eq!(calls.get("sso:DescribeAccountAssignmentDeletionStatus"), 1, "only the FAILED one: {calls}");
     let described: Vec<_> = sandbox
         .request_log()
@@ -164,6 +163,7 @@ async fn one_deletion_slot_still_costs_about_one_call_per_deletion() {
     assert_eq!(calls.get("sso:DeleteAccountAssignment"), 10, "{calls}");
     assert_eq!(calls.get("sso:DescribeAccountAssignmentDeletionStatus"), 0, "{calls}");
     let in_progress = listings(&sandbox, "IN_PROGRESS");
+    eprintln!("one slot, 10 × 100 ms: {in_progress} IN_PROGRESS polls\n{calls}");
     assert!(in_progress <= 10 + 4, "{in_progress} IN_PROGRESS polls for 10 deletions\n{calls}");
     assert_eq!(listings(&sandbox, "FAILED"), 1, "{calls}");
 }

@@ -986,6 +986,7 @@ mod clock_tests {
                     polls += 1;
                     let (done, running): (Vec<Span>, Vec<Span>) = known.iter().partition(|f| f.1 <= t);
                     c.polled(t, &starts_of(&done), &starts_of(&running));
+                    // TRACE_CLOCK=1 prints each simulated poll, for tuning the rules.
                     if std::env::var("TRACE_CLOCK").is_ok() {
                         eprintln!(
                             "poll at {:?}: {} done, {} running, {} on the wire; floor {:?} upper {:?} est {:?}",
