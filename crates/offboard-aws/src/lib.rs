@@ -25,7 +25,8 @@
 //!   `us-east-1`, real AWS without a region is an error ([`Clients::connect`]).
 //! - **Retries** are ours, not the SDK's ([`retry`]), so they are rate-limited, counted,
 //!   bounded in total time, and include `ConflictException`.
-//! - **Rate limits** are token buckets per quota, Identity Center's shared by sso-admin and
+//! - **Rate limits** are sliding windows per quota (at most ⌊rate⌋ calls in any ⌊rate⌋/rate
+//!   seconds), Identity Center's shared by sso-admin and, unless given its own,
 //!   identitystore, halving on throttling ([`ratelimit`]).
 //! - **Group-inherited SSO assignments** listed for a user are never the user's grants.
 //! - **AppStream `"*"`** needs no `DescribeStacks`: associations are listed per user.

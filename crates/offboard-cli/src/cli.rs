@@ -182,10 +182,15 @@ pub struct ApplyArgs {
     /// digest the reviewed pull-request comment showed.
     #[arg(long, value_name = "SHA256")]
     pub expect_plan_digest: Option<String>,
-    /// At most this many Identity Center deletions in flight.
+    /// At most this many Identity Center deletions outstanding at once. AWS documents a limit
+    /// of 10 outstanding asynchronous account-assignment operations per Identity Center
+    /// instance, which cannot be raised; change this only if AWS documents another limit for
+    /// your instance (deletions beyond it are answered ConflictException and retried).
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub max_in_flight: usize,
-    /// Requests per second for a service (repeatable): sso=20, appstream=10, kendra=10.
+    /// Requests per second for a service (repeatable): sso=20, identitystore (shares sso's 20
+    /// unless given its own, e.g. identitystore=20), appstream=10, kendra=10. 0 = no limit.
+    /// Calls go out in bursts of up to N in any second, never more.
     #[arg(long = "tps", value_name = "SERVICE=N", value_parser = parse_tps)]
     pub tps: Vec<(Quota, f64)>,
 }
@@ -287,7 +292,7 @@ pub fn parse_tps(text: &str) -> Result<(Quota, f64), String> {
 const MIN_TPS: f64 = 0.01;
 const MAX_TPS: f64 = 10_000.0;
 
-/// The `--tps` keys, from the table: `sso (or identity-center), appstream or kendra`.
+/// The `--tps` keys, from the table: `sso (or identity-center), identitystore (or identity-store), appstream or kendra`.
 fn tps_keys() -> String {
     let keys: Vec<String> = QUOTAS
         .iter()
@@ -307,6 +312,7 @@ fn tps_keys() -> String {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+    use offboard_models::DefaultRate;
 
     #[test]
     fn the_command_line_is_consistent() {
@@ -344,6 +350,7 @@ mod tests {
         assert_eq!(parse_tps("identity-center=5"), Ok((Quota::IdentityCenter, 5.0)));
         assert_eq!(parse_tps("appstream=0"), Ok((Quota::AppStream, 0.0)), "0 is no limit");
         assert_eq!(parse_tps("kendra=2.5"), Ok((Quota::Kendra, 2.5)));
+        assert_eq!(parse_tps("identitystore=20"), Ok((Quota::IdentityStore, 20.0)));
         for q in QUOTAS {
             assert_eq!(parse_tps(&format!("{}=1", q.tps_key)), Ok((q.quota, 1.0)));
         }
@@ -354,7 +361,7 @@ mod tests {
         assert_eq!(parse_tps("sso"), Err("`sso` is not SERVICE=N; write e.g. sso=20".to_owned()));
         assert_eq!(
             parse_tps("s3=5"),
-            Err("unknown service `s3`; use sso (or identity-center), appstream or kendra".to_owned())
+            Err("unknown service `s3`; use sso (or identity-center), identitystore (or identity-store), appstream or kendra".to_owned())
         );
         assert!(parse_tps("kendra=-1").unwrap_err().contains("`-1` is not a non-negative number"));
         assert!(parse_tps("kendra=inf").unwrap_err().contains("non-negative"));
@@ -377,9 +384,13 @@ mod tests {
         let mut cli = Cli::command();
         let help = cli.find_subcommand_mut("apply").unwrap().render_long_help().to_string();
         for q in QUOTAS {
-            let entry = format!("{}={}", q.tps_key, q.default_tps);
+            let entry = match q.default {
+                DefaultRate::Tps(tps) => format!("{}={tps}", q.tps_key),
+                DefaultRate::Shares(shared) => format!("{} (shares {}", q.tps_key, shared.tps_key()),
+            };
             assert!(help.contains(&entry), "--tps help should name {entry}:\n{help}");
         }
+        assert!(help.contains("10 outstanding"), "--max-in-flight names AWS's limit:\n{help}");
     }
 
     #[test]

@@ -26,6 +26,6 @@ mod validate;
 mod violation;
 
 pub use model::{Model, ModelError, Operation};
-pub use service::{QUOTAS, Quota, QuotaInfo, SERVICES, Service, ServiceInfo, UnknownService};
+pub use service::{DefaultRate, QUOTAS, Quota, QuotaInfo, SERVICES, Service, ServiceInfo, UnknownService};
 pub use shape::{Member, Shape, ShapeType};
 pub use violation::{Violation, ViolationKind, Violations};

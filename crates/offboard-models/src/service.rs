@@ -73,9 +73,9 @@ pub const SERVICES: [ServiceInfo; 4] = [
         iam_prefix: "identitystore",
         target_prefix: "AWSIdentityStore",
         smithy_namespace: "com.amazonaws.identitystore",
-        // AWS documents one 20 TPS limit for the IAM Identity Center APIs; the Identity Store
-        // calls are counted with them.
-        quota: Quota::IdentityCenter,
+        // Whether AWS counts these calls in Identity Center's 20 TPS is not documented; by default
+        // the quota shares Identity Center's bucket (see `QUOTAS`).
+        quota: Quota::IdentityStore,
     },
     ServiceInfo {
         service: Service::AppStream,
@@ -95,13 +95,24 @@ pub const SERVICES: [ServiceInfo; 4] = [
     },
 ];
 
-/// A client-side rate limit: one token bucket per quota. Several services may share one
-/// (Identity Center's covers sso-admin and identitystore).
+/// A client-side rate limit: one bucket per quota, unless the quota shares another's (see
+/// [`DefaultRate::Shares`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Quota {
     IdentityCenter,
+    IdentityStore,
     AppStream,
     Kendra,
+}
+
+/// A quota's rate when `--tps` does not name it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum DefaultRate {
+    /// Its own bucket at this many calls per second.
+    Tps(f64),
+    /// No bucket of its own: its calls are counted in the other quota's bucket. Giving the quota
+    /// a rate of its own (`--tps KEY=N`) gives it its own bucket.
+    Shares(Quota),
 }
 
 /// One row of [`QUOTAS`].
@@ -112,21 +123,35 @@ pub struct QuotaInfo {
     pub tps_key: &'static str,
     /// Other spellings `--tps` accepts.
     pub tps_aliases: &'static [&'static str],
-    /// Calls per second when nothing else is configured. Identity Center: AWS documents 20 TPS
-    /// shared by all its APIs. AppStream and Kendra publish no per-API rate for the operations
-    /// offboard uses; 10 is a conservative default and throttling answers are retried anyway.
-    pub default_tps: f64,
+    /// The rate when nothing else is configured. Identity Center: AWS documents 20 TPS shared by
+    /// all its APIs. Identity Store: AWS publishes no rate, and does not say whether its calls
+    /// count against Identity Center's 20 TPS; sharing that bucket is the conservative reading
+    /// (it can only make offboard slower, never throttled for it). AppStream and Kendra publish
+    /// no per-API rate for the operations offboard uses; 10 is a conservative default and
+    /// throttling answers are retried anyway.
+    pub default: DefaultRate,
 }
 
 /// The table of quotas, indexed by `Quota as usize`.
-pub const QUOTAS: [QuotaInfo; 3] = [
-    QuotaInfo { quota: Quota::IdentityCenter, tps_key: "sso", tps_aliases: &["identity-center"], default_tps: 20.0 },
-    QuotaInfo { quota: Quota::AppStream, tps_key: "appstream", tps_aliases: &[], default_tps: 10.0 },
-    QuotaInfo { quota: Quota::Kendra, tps_key: "kendra", tps_aliases: &[], default_tps: 10.0 },
+pub const QUOTAS: [QuotaInfo; 4] = [
+    QuotaInfo {
+        quota: Quota::IdentityCenter,
+        tps_key: "sso",
+        tps_aliases: &["identity-center"],
+        default: DefaultRate::Tps(20.0),
+    },
+    QuotaInfo {
+        quota: Quota::IdentityStore,
+        tps_key: "identitystore",
+        tps_aliases: &["identity-store"],
+        default: DefaultRate::Shares(Quota::IdentityCenter),
+    },
+    QuotaInfo { quota: Quota::AppStream, tps_key: "appstream", tps_aliases: &[], default: DefaultRate::Tps(10.0) },
+    QuotaInfo { quota: Quota::Kendra, tps_key: "kendra", tps_aliases: &[], default: DefaultRate::Tps(10.0) },
 ];
 
 impl Quota {
-    pub const ALL: [Quota; 3] = [Quota::IdentityCenter, Quota::AppStream, Quota::Kendra];
+    pub const ALL: [Quota; 4] = [Quota::IdentityCenter, Quota::IdentityStore, Quota::AppStream, Quota::Kendra];
 
     pub fn info(self) -> &'static QuotaInfo {
         &QUOTAS[self as usize]
@@ -136,8 +161,20 @@ impl Quota {
         self.info().tps_key
     }
 
+    /// The quota whose bucket this one uses when it has no rate of its own.
+    pub fn shares_by_default(self) -> Option<Quota> {
+        match self.info().default {
+            DefaultRate::Shares(q) => Some(q),
+            DefaultRate::Tps(_) => None,
+        }
+    }
+
+    /// The default rate: its own, or that of the quota it shares.
     pub fn default_tps(self) -> f64 {
-        self.info().default_tps
+        match self.info().default {
+            DefaultRate::Tps(tps) => tps,
+            DefaultRate::Shares(q) => q.default_tps(),
+        }
     }
 
     /// The quota a `--tps` key names (its key or an alias).
@@ -286,8 +323,22 @@ mod tests {
         assert_eq!(Quota::from_tps_key("sso"), Some(Quota::IdentityCenter));
         assert_eq!(Quota::from_tps_key("identity-center"), Some(Quota::IdentityCenter));
         assert_eq!(Quota::from_tps_key("kendra"), Some(Quota::Kendra));
-        assert_eq!(Quota::from_tps_key("identitystore"), None);
-        assert_eq!(Service::IdentityStore.quota(), Service::SsoAdmin.quota());
+        assert_eq!(Quota::from_tps_key("identitystore"), Some(Quota::IdentityStore));
+        assert_eq!(Quota::from_tps_key("identity-store"), Some(Quota::IdentityStore));
+        assert_eq!(Quota::from_tps_key("sso-admin"), None);
+    }
+
+    #[test]
+    fn identity_store_shares_identity_centers_quota_by_default() {
+        assert_eq!(Service::IdentityStore.quota(), Quota::IdentityStore);
+        assert_eq!(Quota::IdentityStore.shares_by_default(), Some(Quota::IdentityCenter));
+        assert_eq!(Quota::IdentityStore.default_tps(), Quota::IdentityCenter.default_tps());
+        for q in Quota::ALL {
+            // A quota shares one with a rate of its own: no chains, no cycles.
+            if let Some(shared) = q.shares_by_default() {
+                assert_eq!(shared.shares_by_default(), None, "{q:?}");
+            }
+        }
     }
 
     #[test]

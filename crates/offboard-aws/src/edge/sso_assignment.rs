@@ -1,12 +1,48 @@
 //! IAM Identity Center account assignments: observed with `ListAccountAssignmentsForPrincipal`,
 //! removed with `DeleteAccountAssignment`.
 //!
-//! Deletions are asynchronous: `DeleteAccountAssignment` answers IN_PROGRESS and the deletion
-//! is polled until SUCCEEDED, FAILED or the deletion timeout. At most `max_in_flight_deletions`
-//! are outstanding, and never two on the same (account, permission set), which Identity Center
-//! would answer with ConflictException anyway. Polling lists the instance's IN_PROGRESS
-//! deletions in bulk (`ListAccountAssignmentDeletionStatus`) and describes only those that
-//! finished; endpoints without the bulk listing (moto) are described one by one.
+//! # Removal: about one call per deletion
+//!
+//! Deletions are asynchronous: `DeleteAccountAssignment` answers IN_PROGRESS with a request id,
+//! and the deletion finishes SUCCEEDED or FAILED later. Identity Center allows 20 calls per
+//! second across all its APIs and at most 10 outstanding asynchronous assignment operations per
+//! instance (neither raisable), so what bounds a large apply is keeping those slots busy while
+//! spending as few calls as possible on finding out how the deletions ended:
+//!
+//! - At most `max_in_flight_deletions` of ours are IN_PROGRESS at once, and never two on the same
+//!   (account, permission set), which Identity Center would answer with ConflictException
+//!   anyway. A deletion frees its slot and its key the moment it is seen to have finished.
+//! - **Which finished**: one `ListAccountAssignmentDeletionStatus` filtered to IN_PROGRESS (100
+//!   per page; with 10 outstanding per instance, one page) lists every deletion of the instance
+//!   still running. Ours that are absent from it have finished.
+//! - **How they ended**, in bulk and lazily: `ListAccountAssignmentDeletionStatus` filtered to
+//!   FAILED (paged). A finished deletion listed there is described once
+//!   (`DescribeAccountAssignmentDeletionStatus`) for its `FailureReason` and reported failed; one
+//!   absent from it SUCCEEDED and is reported removed. That inference is sound because
+//!   `StatusValues` has exactly three values (IN_PROGRESS, SUCCEEDED, FAILED) and a deletion's
+//!   final state never changes: once it has left IN_PROGRESS it never returns, and a SUCCEEDED
+//!   or FAILED deletion stays so. So a deletion known to have left IN_PROGRESS and absent from
+//!   the FAILED listing made after that can only be SUCCEEDED. The classification waits until
+//!   [`CLASSIFY_BATCH`] finished deletions await it or the oldest has waited [`CLASSIFY_AFTER`],
+//!   and always runs before the removal returns; each outcome is journaled when classified. The
+//!   inference trusts the two listings to be as fresh as the answers before them; AWS does not
+//!   document their consistency, which is one more reason `apply` re-reads every removed grant
+//!   afterwards (`verify`).
+//! - **When to poll**: not on a fixed tick but on a [`PollClock`] that learns how long deletions
+//!   take. It never polls while another deletion could still be started (a free slot and a job
+//!   for it: starting it is worth more than learning), polls when the oldest deletion in flight
+//!   is expected to be done, and backs off (up to `max_deletion_poll_gap`) while polls find
+//!   nothing finished.
+//!
+//! So a removal costs its `DeleteAccountAssignment`, a share of one status page per batch of
+//! finished deletions, a share of one FAILED page per classification, and a `Describe` only if it
+//! failed.
+//!
+//! Endpoints without the bulk listing (moto answers it with an HTML 500) are polled with one
+//! `DescribeAccountAssignmentDeletionStatus` per deletion for the rest of the run, as is one
+//! where the listing fails three polls in a row. A deletion whose status cannot be read is
+//! reported failed, never removed; one still IN_PROGRESS after `deletion_timeout` is reported
+//! failed with its request id, to be checked with the next `offboard plan`.
 
 use super::{AccessEdge, Place, Presence, Seen, Subject, Where, presence_by_read};
 use crate::apply::{CallInfo, Journal, failed, outcome, reread_failed};
@@ -22,7 +58,8 @@ use offboard_core::outcome::OutcomeResult;
 use offboard_core::plan::{Action, ActionItem, ApiRequest};
 use offboard_core::principal::PrincipalKind;
 use offboard_models::Service;
-use std::collections::{BTreeSet, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
+use std::time::Duration;
 use tokio::time::Instant;
 
 impl AccessEdge for SsoAssignment {
@@ -178,12 +215,25 @@ impl Job<'_> {
     }
 }
 
+/// A deletion of ours that Identity Center answered IN_PROGRESS.
 struct InFlight<'a> {
     job: Job<'a>,
     deletion_id: String,
     call: CallInfo,
+    /// When the `DeleteAccountAssignment` answer arrived: the deletion ran from shortly before.
     started: Instant,
 }
+
+/// A deletion seen to have left IN_PROGRESS, whose end (SUCCEEDED or FAILED) is not known yet.
+struct Finished<'a> {
+    deletion: InFlight<'a>,
+    seen: Instant,
+}
+
+/// Classify the finished deletions once this many await it…
+const CLASSIFY_BATCH: usize = 50;
+/// …or once the oldest of them has waited this long (so the journal lags reality by little).
+const CLASSIFY_AFTER: Duration = Duration::from_secs(5);
 
 async fn remove_assignments<'a>(
     s: &Session<'_>,
@@ -224,8 +274,9 @@ async fn remove_assignments<'a>(
     let mut busy: HashSet<(String, String)> = HashSet::new();
     let mut starting = FuturesUnordered::new();
     let mut in_flight: Vec<InFlight<'a>> = Vec::new();
-    let mut poller = Poller { bulk: true, bulk_failures: 0 };
-    let mut next_poll = Instant::now() + s.limits.poll_interval;
+    let mut awaiting: Vec<Finished<'a>> = Vec::new();
+    let mut poller = Poller::new();
+    let mut clock = PollClock::new(s.limits.first_deletion_estimate, s.limits.max_deletion_poll_gap);
 
     loop {
         // Start what the limits allow, in plan order, skipping jobs whose key is busy.
@@ -242,6 +293,14 @@ async fn remove_assignments<'a>(
         if starting.is_empty() && in_flight.is_empty() {
             break;
         }
+        let can_start_more = starting.len() + in_flight.len() < max && queue.iter().any(|j| !busy.contains(&j.key()));
+        let starts: Vec<Instant> = in_flight.iter().map(|f| f.started).collect();
+        // After the loop above no deletion can start, so with deletions in flight there is
+        // always a poll time; should that ever change, poll rather than wait on nothing.
+        let poll_at = clock
+            .next_poll(&starts, can_start_more, !starting.is_empty())
+            .or_else(|| (starting.is_empty() && !in_flight.is_empty()).then(Instant::now));
+        let classify_at = awaiting.first().map(|f| f.seen + CLASSIFY_AFTER);
         tokio::select! {
             Some((job, r)) = starting.next(), if !starting.is_empty() => {
                 match r {
@@ -253,9 +312,6 @@ async fn remove_assignments<'a>(
                         };
                         match (answer.value.state, answer.value.deletion_id) {
                             (DeletionState::InProgress, Some(deletion_id)) => {
-                                if in_flight.is_empty() {
-                                    next_poll = Instant::now() + s.limits.poll_interval;
-                                }
                                 in_flight.push(InFlight { job, deletion_id, call, started: Instant::now() });
                             }
                             (state, _) => {
@@ -275,17 +331,27 @@ async fn remove_assignments<'a>(
                     }
                 }
             }
-            _ = tokio::time::sleep_until(next_poll), if !in_flight.is_empty() => {
+            _ = tokio::time::sleep_until(poll_at.unwrap_or_else(Instant::now)), if poll_at.is_some() => {
+                let sent = Instant::now();
                 let news = poller.poll(s, &in_flight).await;
+                let answered = Instant::now();
                 let timeout = s.limits.deletion_timeout;
+                let mut done_starts = Vec::new();
+                let mut running_starts = Vec::new();
                 let mut still = Vec::with_capacity(in_flight.len());
                 for (f, news) in in_flight.drain(..).zip(news) {
                     let result = match news {
-                        Some(Ok(d)) if d.state != DeletionState::InProgress => Some(finished(d.state, Some(&f.deletion_id))),
-                        Some(Err(e)) if !e.kind.is_retryable() => Some(failed(format!(
-                            "the deletion (request id {}) was started, but its status cannot be read: {e}; check it with DescribeAccountAssignmentDeletionStatus, then re-run `offboard plan`",
-                            f.deletion_id
-                        ))),
+                        News::Left => {
+                            done_starts.push(f.started);
+                            busy.remove(&f.job.key());
+                            awaiting.push(Finished { deletion: f, seen: answered });
+                            continue;
+                        }
+                        News::Status(Ok(d)) if d.state != DeletionState::InProgress => {
+                            done_starts.push(f.started);
+                            Some(finished(d.state, Some(&f.deletion_id)))
+                        }
+                        News::Status(Err(e)) if !e.kind.is_retryable() => Some(unreadable(&f.deletion_id, &e)),
                         _ if f.started.elapsed() > timeout => Some(failed(format!(
                             "the deletion (request id {}) was still IN_PROGRESS after {}s; it may yet finish: re-run `offboard plan` to see",
                             f.deletion_id,
@@ -298,14 +364,29 @@ async fn remove_assignments<'a>(
                             busy.remove(&f.job.key());
                             journal.record(outcome(f.job.action, f.job.item, &f.call, result));
                         }
-                        None => still.push(f),
+                        None => {
+                            running_starts.push(f.started);
+                            still.push(f);
+                        }
                     }
                 }
                 in_flight = still;
-                next_poll = Instant::now() + s.limits.poll_interval;
+                if poller.informed {
+                    clock.polled(sent, &done_starts, &running_starts);
+                } else {
+                    clock.polled(sent, &[], &[]);
+                }
+                if awaiting.len() >= CLASSIFY_BATCH {
+                    classify(s, std::mem::take(&mut awaiting), journal).await;
+                }
             }
-            else => break,
+            _ = tokio::time::sleep_until(classify_at.unwrap_or_else(Instant::now)), if classify_at.is_some() => {
+                classify(s, std::mem::take(&mut awaiting), journal).await;
+            }
         }
+    }
+    if !awaiting.is_empty() {
+        classify(s, awaiting, journal).await;
     }
 }
 
@@ -321,56 +402,267 @@ fn finished(state: DeletionState, deletion_id: Option<&str>) -> OutcomeResult {
     }
 }
 
+fn unreadable(deletion_id: &str, e: &CallFailure) -> OutcomeResult {
+    failed(format!(
+        "the deletion (request id {deletion_id}) was started, but its status cannot be read: {e}; check it with DescribeAccountAssignmentDeletionStatus, then re-run `offboard plan`"
+    ))
+}
+
+/// Decide how each finished deletion ended and journal it: one FAILED listing per instance, a
+/// `Describe` for each deletion listed there (for its `FailureReason`), `Removed` for the rest.
+/// Where the listing cannot be had, each deletion is described instead; a deletion whose end
+/// cannot be read either way is reported failed, not removed.
+async fn classify(s: &Session<'_>, awaiting: Vec<Finished<'_>>, journal: &mut Journal<'_>) {
+    if awaiting.is_empty() {
+        return;
+    }
+    let mut failed_ids: BTreeMap<&str, Result<HashSet<String>, CallFailure>> = BTreeMap::new();
+    for f in &awaiting {
+        let instance = f.deletion.job.target.instance_arn.as_str();
+        if !failed_ids.contains_key(instance) {
+            let listed = deletion_ids(s, instance, StatusValues::Failed, Retry::Yes).await;
+            if let Err(e) = &listed {
+                tracing::info!(error = %e, "the FAILED deletions could not be listed; describing each finished deletion");
+            }
+            failed_ids.insert(instance, listed);
+        }
+    }
+    // `Some(true)`: listed FAILED; `Some(false)`: not listed; `None`: the listing failed.
+    let listed_failed: Vec<Option<bool>> = awaiting
+        .iter()
+        .map(|f| {
+            let d = &f.deletion;
+            failed_ids[d.job.target.instance_arn.as_str()].as_ref().ok().map(|ids| ids.contains(&d.deletion_id))
+        })
+        .collect();
+    let reads: Vec<_> = awaiting
+        .iter()
+        .zip(&listed_failed)
+        .filter(|(_, listed)| **listed != Some(false))
+        .map(|(f, _)| deletion_status(s, &f.deletion.job.target.instance_arn, &f.deletion.deletion_id))
+        .collect();
+    let mut described = bounded(reads, s.limits.concurrency).await.into_iter();
+    for (f, listed) in awaiting.into_iter().zip(listed_failed) {
+        let d = f.deletion;
+        let id = d.deletion_id.as_str();
+        let result = match listed {
+            Some(false) => OutcomeResult::Removed,
+            Some(true) => match described.next() {
+                Some(Ok(Deletion {
+                    state: state @ (DeletionState::Failed { .. } | DeletionState::Succeeded), ..
+                })) => finished(state, Some(id)),
+                Some(Ok(Deletion { state: DeletionState::InProgress, .. })) => failed(format!(
+                    "Identity Center listed the deletion (request id {id}) FAILED, but describes it IN_PROGRESS; re-run `offboard plan` to see whether the assignment is gone"
+                )),
+                Some(Err(e)) => failed(format!(
+                    "Identity Center listed the deletion (request id {id}) FAILED; its FailureReason could not be read: {e}"
+                )),
+                None => unreachable_described(id),
+            },
+            None => match described.next() {
+                Some(Ok(Deletion { state: DeletionState::InProgress, .. })) => failed(format!(
+                    "the deletion (request id {id}) left the IN_PROGRESS listing, but is described IN_PROGRESS; re-run `offboard plan` to see whether it finished"
+                )),
+                Some(Ok(deletion)) => finished(deletion.state, Some(id)),
+                Some(Err(e)) => unreadable(id, &e),
+                None => unreachable_described(id),
+            },
+        };
+        journal.record(outcome(d.job.action, d.job.item, &d.call, result));
+    }
+}
+
+/// One describe was read for each deletion that needed one; this is the answer if that ever
+/// stops being so: not removed.
+fn unreachable_described(id: &str) -> OutcomeResult {
+    failed(format!("the end of the deletion (request id {id}) was not read; re-run `offboard plan` to see"))
+}
+
+/// What a poll learnt about one deletion in flight.
+#[derive(Debug)]
+enum News {
+    /// Still IN_PROGRESS, or nothing learnt.
+    Running,
+    /// No longer listed IN_PROGRESS: finished, how is for [`classify`] to find out.
+    Left,
+    /// Described one by one (endpoints without the bulk listing): its status, or why it could
+    /// not be read.
+    Status(Result<Deletion, CallFailure>),
+}
+
 /// Polls IN_PROGRESS deletions: one `ListAccountAssignmentDeletionStatus` (filtered to
-/// IN_PROGRESS) tells which of ours finished; only those are described for their final status.
-/// Endpoints without the list operation (moto) get `DescribeAccountAssignmentDeletionStatus` per
-/// deletion for the rest of the run, as does one where the list fails three polls in a row.
+/// IN_PROGRESS) per instance tells which of ours finished. Endpoints without the list operation
+/// (moto) get `DescribeAccountAssignmentDeletionStatus` per deletion for the rest of the run, as
+/// does one where the list fails three polls in a row.
 struct Poller {
     bulk: bool,
     bulk_failures: u32,
+    /// Whether the last poll learnt anything (a failed listing did not).
+    informed: bool,
 }
 
 const BULK_FAILURES_BEFORE_FALLBACK: u32 = 3;
 
 impl Poller {
-    /// Per in-flight deletion: `None` = no news, else its status or why it could not be read.
-    async fn poll(
-        &mut self,
-        s: &Session<'_>,
-        in_flight: &[InFlight<'_>],
-    ) -> Vec<Option<Result<Deletion, CallFailure>>> {
-        let mut candidates: Vec<bool> = vec![!self.bulk; in_flight.len()];
+    fn new() -> Self {
+        Poller { bulk: true, bulk_failures: 0, informed: false }
+    }
+
+    /// Per in-flight deletion, what this poll learnt.
+    async fn poll(&mut self, s: &Session<'_>, in_flight: &[InFlight<'_>]) -> Vec<News> {
+        self.informed = true;
         if self.bulk {
+            let mut news: Vec<News> = in_flight.iter().map(|_| News::Running).collect();
             let instances: BTreeSet<&str> = in_flight.iter().map(|f| f.job.target.instance_arn.as_str()).collect();
             for instance in instances {
-                match deletions_in_progress(s, instance).await {
+                match deletion_ids(s, instance, StatusValues::InProgress, Retry::Once).await {
                     Ok(running) => {
                         self.bulk_failures = 0;
-                        for (i, f) in in_flight.iter().enumerate() {
+                        for (n, f) in news.iter_mut().zip(in_flight) {
                             if f.job.target.instance_arn == instance && !running.contains(&f.deletion_id) {
-                                candidates[i] = true;
+                                *n = News::Left;
                             }
                         }
                     }
                     Err(e) => {
+                        self.informed = false;
                         self.bulk_failures += 1;
                         if e.looks_unsupported() || self.bulk_failures >= BULK_FAILURES_BEFORE_FALLBACK {
                             tracing::info!(error = %e, "polling deletions one by one with DescribeAccountAssignmentDeletionStatus from now on");
                             self.bulk = false;
-                            candidates.iter_mut().for_each(|c| *c = true);
+                            break;
                         }
                     }
                 }
             }
+            if self.bulk {
+                return news;
+            }
         }
-        let reads: Vec<_> = in_flight
+        self.informed = true;
+        let reads: Vec<_> =
+            in_flight.iter().map(|f| deletion_status(s, &f.job.target.instance_arn, &f.deletion_id)).collect();
+        bounded(reads, s.limits.concurrency).await.into_iter().map(News::Status).collect()
+    }
+}
+
+/// When to poll deletions in flight, learnt from how long earlier ones took. Pure: every method
+/// takes the time as an argument.
+///
+/// Rules:
+/// - No poll while another deletion could be started (a free slot and a job that may take it):
+///   starting it is worth more than news, and the next poll covers it too.
+/// - Otherwise poll when the oldest deletion in flight is expected done: its start plus the
+///   estimate. Deletions expected done within an eighth of the estimate after it are waited for,
+///   so that one poll finds a batch started together, instead of one poll each. So are
+///   `DeleteAccountAssignment` calls still on the wire (their deletions are not known yet), up
+///   to `max_gap` past the poll's time: where deletions are fast, polling before the batch's
+///   last answer would cost a second poll for the rest of the batch.
+/// - The estimate is learnt from completions: a deletion found finished by the poll sent at `t`,
+///   and still running at the poll sent at `t_prev`, took a time in `(t_prev − start, t −
+///   start]`. The clock keeps such a bracket `(floor, upper]`: `upper` is the tightest upper end
+///   of the last poll that found deletions finished (a time after which they were done),
+///   `floor` the longest time a deletion was seen still running. While the bracket is wider
+///   than an eighth of `upper`, deletions are expected done at its middle (bisection: a poll
+///   there either finds them done, lowering `upper`, or raises `floor`); otherwise at `upper`.
+/// - A deletion seen running by an earlier poll is expected at `upper` (a second bisection
+///   step with the same deletion could cost a second poll that finds it running). Once past
+///   that it is overdue: checked again after a back-off that doubles with every poll in a row
+///   that found none of ours finished, from an eighth of the time it has run, up to `max_gap`.
+/// - Before the first completion the estimate is `initial` (small: a fast deletion is not held
+///   for a second), so the first batch learns by back-off how long deletions take.
+#[derive(Clone, Debug)]
+pub(crate) struct PollClock {
+    upper: Duration,
+    floor: Duration,
+    learnt: bool,
+    max_gap: Duration,
+    /// When the last poll was sent.
+    last_poll: Option<Instant>,
+    /// Polls in a row that found none of ours finished.
+    misses: u32,
+}
+
+/// The smallest back-off between two polls.
+const MIN_GAP: Duration = Duration::from_millis(5);
+
+impl PollClock {
+    pub(crate) fn new(initial: Duration, max_gap: Duration) -> Self {
+        PollClock {
+            upper: initial,
+            floor: Duration::ZERO,
+            learnt: false,
+            max_gap: max_gap.max(MIN_GAP),
+            last_poll: None,
+            misses: 0,
+        }
+    }
+
+    /// How long after its start a deletion is expected done.
+    pub(crate) fn estimate(&self) -> Duration {
+        if self.learnt && self.upper.saturating_sub(self.floor) > self.upper / 8 {
+            (self.floor + self.upper) / 2
+        } else {
+            self.upper
+        }
+    }
+
+    /// When the deletion started at `start` should be looked at.
+    fn due(&self, start: Instant) -> Instant {
+        let Some(last) = self.last_poll.filter(|last| *last > start) else {
+            return start + self.estimate();
+        };
+        // In flight at the last poll, so seen running then: no more bisecting with this one (that
+        // would risk a second poll that finds it running); the upper end while it is ahead…
+        if start + self.upper > last {
+            return start + self.upper;
+        }
+        // …else it is overdue: back off.
+        let ran = last.saturating_duration_since(start).max(self.estimate());
+        let gap = (ran / 8).saturating_mul(1u32 << self.misses.saturating_sub(1).min(16));
+        last + gap.clamp(MIN_GAP, self.max_gap)
+    }
+
+    /// When to poll next, given the start times of our deletions in flight; `None`: not now.
+    /// `starting`: `DeleteAccountAssignment` calls are on the wire, whose deletions the poll
+    /// would not cover.
+    pub(crate) fn next_poll(&self, starts: &[Instant], can_start_more: bool, starting: bool) -> Option<Instant> {
+        if can_start_more {
+            return None;
+        }
+        let dues: Vec<Instant> = starts.iter().map(|s| self.due(*s)).collect();
+        let first = *dues.iter().min()?;
+        let window = first + self.estimate() / 4;
+        let at = dues.into_iter().filter(|d| *d <= window).max()?;
+        Some(if starting { at + self.max_gap } else { at })
+    }
+
+    /// A poll was sent at `sent`; `finished` are the start times of the deletions of ours it
+    /// found finished, `running` those it found still running.
+    pub(crate) fn polled(&mut self, sent: Instant, finished: &[Instant], running: &[Instant]) {
+        let expected = self.estimate();
+        let previous = self.last_poll.replace(sent);
+        // Running after they were expected done: they take longer than that.
+        for s in running {
+            let ran = sent.saturating_duration_since(*s);
+            if ran >= expected {
+                self.floor = self.floor.max(ran);
+            }
+        }
+        if finished.is_empty() {
+            self.misses += 1;
+            return;
+        }
+        self.misses = 0;
+        let upper = finished.iter().map(|s| sent.saturating_duration_since(*s)).min().unwrap_or(self.upper);
+        let lower = finished
             .iter()
-            .zip(&candidates)
-            .filter(|(_, c)| **c)
-            .map(|(f, _)| deletion_status(s, &f.job.target.instance_arn, &f.deletion_id))
-            .collect();
-        let mut described = bounded(reads, s.limits.concurrency).await.into_iter();
-        candidates.iter().map(|c| if *c { described.next() } else { None }).collect()
+            .filter_map(|s| previous.filter(|p| p > s).map(|p| p.saturating_duration_since(*s)))
+            .max()
+            .unwrap_or(Duration::ZERO);
+        self.upper = upper;
+        self.floor = self.floor.max(lower).min(upper);
+        self.learnt = true;
     }
 }
 
@@ -451,30 +743,40 @@ async fn deletion_status(s: &Session<'_>, instance_arn: &str, deletion_id: &str)
     Ok(deletion_from(out.account_assignment_deletion_status()))
 }
 
-/// The ids of all deletions of the instance still IN_PROGRESS, in one (paged) listing: one call
-/// answers for every deletion in flight. Each page is tried once: the poll loop repeats anyway,
-/// and the caller falls back to per-deletion polling if this fails.
-async fn deletions_in_progress(s: &Session<'_>, instance_arn: &str) -> Result<HashSet<String>, CallFailure> {
+/// The ids of all deletions of the instance with this status, in one (paged) listing: one call
+/// answers for every deletion of ours. `Retry::Once` for the IN_PROGRESS poll, which the poll
+/// loop repeats anyway and whose caller falls back to describing if it keeps failing.
+async fn deletion_ids(
+    s: &Session<'_>,
+    instance_arn: &str,
+    status: StatusValues,
+    retry: Retry,
+) -> Result<HashSet<String>, CallFailure> {
     let rows = s
         .pages(
             Service::SsoAdmin,
             "ListAccountAssignmentDeletionStatus",
-            Retry::Once,
+            retry,
             |token| {
                 s.clients
                     .sso
                     .list_account_assignment_deletion_status()
                     .instance_arn(instance_arn)
-                    .filter(OperationStatusFilter::builder().status(StatusValues::InProgress).build())
+                    .filter(OperationStatusFilter::builder().status(status.clone()).build())
                     .set_next_token(token)
                     .send()
             },
             |page| (page.account_assignments_deletion_status.unwrap_or_default(), page.next_token),
         )
         .await?;
+    // A row with another status than asked for would be a service bug; such rows are left out
+    // (for IN_PROGRESS a row without a status is kept: leaving it out would call it finished).
     Ok(rows
         .iter()
-        .filter(|d| d.status().is_none_or(|st| *st == StatusValues::InProgress))
+        .filter(|d| match d.status() {
+            Some(st) => *st == status,
+            None => status == StatusValues::InProgress,
+        })
         .filter_map(|d| d.request_id().map(str::to_owned))
         .collect())
 }
@@ -569,18 +871,216 @@ mod tests {
             started: Instant::now(),
         }];
 
-        let mut poller = Poller { bulk: true, bulk_failures: 0 };
+        let mut poller = Poller::new();
         let news = poller.poll(&s, &in_flight).await;
         assert!(!poller.bulk, "switched to describe");
-        assert!(matches!(&news[..], [Some(Ok(Deletion { state: DeletionState::Succeeded, .. }))]), "{news:?}");
+        assert!(matches!(&news[..], [News::Status(Ok(Deletion { state: DeletionState::Succeeded, .. }))]), "{news:?}");
         let calls = clients.call_stats();
         assert_eq!(calls.get("sso:ListAccountAssignmentDeletionStatus"), 1, "tried once, not retried: {calls}");
         assert_eq!(calls.get("sso:DescribeAccountAssignmentDeletionStatus"), 1, "{calls}");
 
         let news = poller.poll(&s, &in_flight).await;
-        assert!(matches!(&news[..], [Some(Ok(_))]), "{news:?}");
+        assert!(matches!(&news[..], [News::Status(Ok(_))]), "{news:?}");
         let calls = clients.call_stats();
         assert_eq!(calls.get("sso:ListAccountAssignmentDeletionStatus"), 1, "not asked again: {calls}");
         assert_eq!(calls.get("sso:DescribeAccountAssignmentDeletionStatus"), 2, "{calls}");
+    }
+}
+
+#[cfg(test)]
+mod clock_tests {
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    fn clock() -> PollClock {
+        PollClock::new(ms(100), ms(2000))
+    }
+
+    #[test]
+    fn no_poll_while_a_deletion_could_still_start_or_none_is_in_flight() {
+        let t0 = Instant::now();
+        let c = clock();
+        assert_eq!(c.next_poll(&[t0], true, false), None);
+        assert_eq!(c.next_poll(&[], false, false), None);
+        assert_eq!(c.next_poll(&[t0, t0 + ms(3)], false, false), Some(t0 + ms(103)), "the batch started together");
+        assert_eq!(
+            c.next_poll(&[t0, t0 + ms(50)], false, false),
+            Some(t0 + ms(100)),
+            "the oldest, when it is expected done"
+        );
+        assert_eq!(c.next_poll(&[t0], false, true), Some(t0 + ms(2100)), "waits for deletions being started");
+    }
+
+    #[test]
+    fn a_poll_finding_nothing_backs_off_more_each_time_up_to_the_cap() {
+        let t0 = Instant::now();
+        let mut c = clock();
+        let mut t = c.next_poll(&[t0], false, false).unwrap();
+        let mut gaps = Vec::new();
+        for _ in 0..12 {
+            c.polled(t, &[], &[t0]);
+            let next = c.next_poll(&[t0], false, false).unwrap();
+            gaps.push(next - t);
+            t = next;
+        }
+        assert!(gaps.windows(2).all(|g| g[0] <= g[1]), "{gaps:?}");
+        assert!(gaps[1] > gaps[0], "{gaps:?}");
+        assert_eq!(*gaps.last().unwrap(), ms(2000), "bounded: {gaps:?}");
+        assert!(gaps[0] >= MIN_GAP);
+    }
+
+    #[test]
+    fn the_first_completion_sets_the_estimate_and_brackets_narrow_it() {
+        let t0 = Instant::now();
+        let mut c = clock();
+        // Polled at 100 ms: running. Then found done at 300 ms: took (100, 300].
+        c.polled(t0 + ms(100), &[], &[t0]);
+        c.polled(t0 + ms(300), &[t0], &[]);
+        assert_eq!((c.floor, c.upper), (ms(100), ms(300)));
+        // Wide bracket: the next deletion is expected at its middle.
+        assert_eq!(c.estimate(), ms(200));
+        let t1 = t0 + ms(1000);
+        assert_eq!(c.next_poll(&[t1], false, false), Some(t1 + ms(200)));
+        // Done by then: (100, 200].
+        c.polled(t1 + ms(200), &[t1], &[]);
+        assert_eq!(c.estimate(), ms(150));
+        // Not done at 150: (150, 200]; the deletion is now looked at when surely done.
+        let t2 = t0 + ms(2000);
+        c.polled(t2 + ms(150), &[], &[t2]);
+        assert_eq!((c.floor, c.upper), (ms(150), ms(200)));
+        assert_eq!(c.next_poll(&[t2], false, false), Some(t2 + ms(200)));
+        // Found done there: (150, 200], still wider than an eighth of 200, so bisected again.
+        c.polled(t2 + ms(200), &[t2], &[]);
+        assert_eq!(c.estimate(), ms(175));
+        // Done at 170: (150, 170] is narrow enough; deletions are expected at its upper end.
+        let t3 = t0 + ms(3000);
+        c.polled(t3 + ms(170), &[t3], &[]);
+        assert_eq!((c.floor, c.upper), (ms(150), ms(170)));
+        assert_eq!(c.estimate(), ms(170));
+    }
+
+    #[test]
+    fn faster_deletions_lower_the_estimate() {
+        let t0 = Instant::now();
+        let mut c = clock();
+        c.polled(t0 + ms(1000), &[t0], &[]);
+        assert_eq!(c.upper, ms(1000));
+        assert_eq!(c.estimate(), ms(500), "nothing known below: bisected");
+        // A deletion that started later, found done by the same poll, bounds it lower.
+        let t1 = t0 + ms(5000);
+        c.polled(t1 + ms(1000), &[t1, t1 + ms(600)], &[]);
+        assert_eq!(c.upper, ms(400));
+        assert_eq!(c.estimate(), ms(200));
+    }
+
+    #[test]
+    fn an_overdue_outlier_is_not_polled_for_in_a_tight_loop() {
+        let t0 = Instant::now();
+        let mut c = clock();
+        c.polled(t0 + ms(100), &[t0], &[]); // learnt: 100 ms
+        let outlier = t0 + ms(200);
+        let mut t = t0 + ms(300);
+        c.polled(t, &[], &[outlier]); // expected at 300, still running
+        for _ in 0..20 {
+            let next = c.next_poll(&[outlier], false, false).unwrap();
+            assert!(next > t, "a later poll each time");
+            assert!(next - t >= MIN_GAP);
+            c.polled(next, &[], &[outlier]);
+            t = next;
+        }
+        assert!(t - outlier > ms(10_000), "backed off to the cap: {:?}", t - outlier);
+    }
+
+    /// `n` deletions of `took(i)` each, `slots` at a time. The `DeleteAccountAssignment` answers
+    /// of a batch arrive `latency` after the poll that freed their slots, `spread` apart; a
+    /// poll's answer comes `latency` after it is sent. Returns the polls and the time to the
+    /// last completion seen.
+    fn simulate(
+        n: usize,
+        slots: usize,
+        took: impl Fn(usize) -> Duration,
+        spread: Duration,
+        latency: Duration,
+    ) -> (usize, Duration) {
+        let t0 = Instant::now();
+        let mut c = clock();
+        let mut t = t0;
+        // (start, done) of each deletion in flight; a start after `t` is a call still on the wire.
+        type Span = (Instant, Instant);
+        let mut in_flight: Vec<Span> = Vec::new();
+        let (mut next, mut polls) = (0, 0);
+        let starts_of = |v: &[Span]| v.iter().map(|f| f.0).collect::<Vec<_>>();
+        loop {
+            let mut k = 0;
+            while in_flight.len() < slots && next < n {
+                let start = t + latency + spread * k;
+                in_flight.push((start, start + took(next)));
+                next += 1;
+                k += 1;
+            }
+            if in_flight.is_empty() {
+                return (polls, t - t0);
+            }
+            let (known, wire): (Vec<Span>, Vec<Span>) = in_flight.iter().partition(|f| f.0 <= t);
+            let poll = c.next_poll(&starts_of(&known), false, !wire.is_empty());
+            let answer = wire.iter().map(|f| f.0).min();
+            match (poll, answer) {
+                (Some(p), Some(a)) if a <= p => t = a,
+                (None, Some(a)) => t = a,
+                (Some(p), _) => {
+                    t = p.max(t);
+                    polls += 1;
+                    let (done, running): (Vec<Span>, Vec<Span>) = known.iter().partition(|f| f.1 <= t);
+                    c.polled(t, &starts_of(&done), &starts_of(&running));
+                    // TRACE_CLOCK=1 prints each simulated poll, for tuning the rules.
+                    if std::env::var("TRACE_CLOCK").is_ok() {
+                        eprintln!(
+                            "poll at {:?}: {} done, {} running, {} on the wire; floor {:?} upper {:?} est {:?}",
+                            t - t0,
+                            done.len(),
+                            running.len(),
+                            wire.len(),
+                            c.floor,
+                            c.upper,
+                            c.estimate()
+                        );
+                    }
+                    in_flight = running.into_iter().chain(wire).collect();
+                    t += latency;
+                }
+                (None, None) => unreachable!("deletions in flight, but no poll and no answer"),
+            }
+        }
+    }
+
+    #[test]
+    fn steady_deletions_cost_about_one_poll_per_batch_and_little_time() {
+        for (d, most_polls) in [(0, 6), (200, 10), (1000, 12), (3000, 14)] {
+            let (polls, took) = simulate(60, 10, |_| ms(d), ms(5), ms(20));
+            // The bound: six batches of d, each also waiting for its starts and its poll.
+            let bound = (ms(d) + ms(20 + 45 + 20)) * 6;
+            eprintln!("d = {d} ms: {polls} polls, {took:?} (bound {bound:?})");
+            assert!(polls <= most_polls, "d = {d} ms: {polls} polls");
+            if d >= 1000 {
+                assert!(took.as_secs_f64() <= bound.as_secs_f64() * 1.15, "d = {d} ms: {took:?} vs {bound:?}");
+            }
+        }
+        let (polls, took) = simulate(600, 10, |_| ms(3000), ms(5), ms(50));
+        let bound = (ms(3000) + ms(50 + 45 + 50)) * 60;
+        eprintln!("600 × 3 s: {polls} polls, {took:?} (bound {bound:?})");
+        assert!(polls <= 60 + 8, "{polls}");
+        assert!(took.as_secs_f64() <= bound.as_secs_f64() * 1.10, "{took:?} vs {bound:?}");
+    }
+
+    #[test]
+    fn varying_deletions_still_finish_with_bounded_polls() {
+        // 2 to 4 s, spread over the batch.
+        let (polls, took) = simulate(100, 10, |i| ms(2000 + (i as u64 * 7919) % 2000), ms(5), ms(50));
+        eprintln!("varying: {polls} polls, {took:?}");
+        assert!(polls <= 100, "never more than a poll per deletion here: {polls}");
+        assert!(took < Duration::from_secs(60), "{took:?}");
     }
 }

@@ -256,10 +256,22 @@ mod tests {
     }
 
     #[test]
+    fn identity_store_shares_identity_centers_rate_unless_given_its_own() {
+        let set = limits(&apply_args(&["p.json", "--tps", "sso=6"]));
+        assert_eq!(set.tps.limiter_of(Quota::IdentityStore), Quota::IdentityCenter);
+        assert_eq!(set.tps.get(Quota::IdentityStore), 6.0);
+        let set = limits(&apply_args(&["p.json", "--tps", "identitystore=15"]));
+        assert_eq!(set.tps.limiter_of(Quota::IdentityStore), Quota::IdentityStore);
+        assert_eq!(set.tps.get(Quota::IdentityStore), 15.0);
+        assert_eq!(set.tps.get(Quota::IdentityCenter), 20.0);
+    }
+
+    #[test]
     fn the_defaults_are_the_quota_tables_defaults() {
         let set = limits(&apply_args(&["p.json"]));
         assert_eq!(set.tps.get(Quota::IdentityCenter), Quota::IdentityCenter.default_tps());
         assert_eq!(set.tps.get(Quota::AppStream), Quota::AppStream.default_tps());
         assert_eq!(set.tps.get(Quota::Kendra), Quota::Kendra.default_tps());
+        assert_eq!(set.tps.get(Quota::IdentityStore), Quota::IdentityCenter.default_tps());
     }
 }
