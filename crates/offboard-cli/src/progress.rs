@@ -17,7 +17,7 @@
 //! pure and takes the time as an argument; only [`Watch`] reads a clock.
 
 use crate::cli::{GlobalArgs, LogFormat};
-use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use offboard_aws::progress::thousands;
 use offboard_aws::{Progress, ProgressSnapshot};
 use std::collections::VecDeque;
@@ -357,10 +357,15 @@ fn show(
         tracker.observe(at, progress.snapshot().since(&baseline));
         let status = tracker.status();
         match mode {
-            Mode::Bar if at >= SHOW_BAR_AFTER => {
-                let bar = bar.get_or_insert_with(|| BARS.add(new_bar(kind)));
-                draw(bar, &status);
-            }
+            Mode::Bar if at >= SHOW_BAR_AFTER => match &bar {
+                Some(bar) => draw(bar, &status),
+                None => {
+                    // Drawn once before it is shown, so it never appears empty.
+                    let new = new_bar(kind, at);
+                    draw(&new, &status);
+                    bar = Some(BARS.add(new));
+                }
+            },
             Mode::Log if log_pace.due(at) => tracing::info!("progress: {status}"),
             _ => {}
         }
@@ -371,16 +376,21 @@ fn show(
     }
 }
 
-fn new_bar(kind: Kind) -> ProgressBar {
-    let bar = ProgressBar::no_length().with_prefix(kind.label());
+/// A bar for a run that started `elapsed` ago (its clock shows the run's time, not the bar's).
+fn new_bar(kind: Kind, elapsed: Duration) -> ProgressBar {
+    // Hidden until `BARS.add` gives it the terminal: drawn on its own, it would escape `suspend`.
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden())
+        .with_prefix(kind.label())
+        .with_elapsed(elapsed);
     bar.set_style(style(false));
     bar
 }
 
 /// `⠋ applying [2m] ██████░░░░ 1,234/5,000 removals, 310 calls/min, …`, once a total is known.
-const WITH_TOTAL: &str = "{spinner} {prefix} [{elapsed}] {wide_bar} {msg}";
+/// `wide_msg` is cut at the terminal's width: a wrapped bar line is redrawn badly.
+const WITH_TOTAL: &str = "{spinner} {prefix} [{elapsed}] {bar:20} {wide_msg}";
 /// `⠋ reading [12s] 1,234 calls, 310 calls/min, …` while no total is.
-const WITHOUT_TOTAL: &str = "{spinner} {prefix} [{elapsed}] {msg}";
+const WITHOUT_TOTAL: &str = "{spinner} {prefix} [{elapsed}] {wide_msg}";
 
 fn style(with_bar: bool) -> ProgressStyle {
     let template = if with_bar { WITH_TOTAL } else { WITHOUT_TOTAL };
