@@ -61,7 +61,8 @@ fn plan_and_apply_report_the_throttling_answers_and_retries_they_met() {
 
 #[test]
 fn counts_are_parsed_with_thousands_separators() {
-    let line = "2026-12-01T00:00:00Z  INFO offboard::progress: read current access: 1,234 AWS calls (3 throttled, 5 retried)";
+    let line =
+        "2026-12-01T00:00:00Z  INFO offboard::progress: read current access: 1,234 AWS calls (3 throttled, 5 retried)";
     assert_eq!(counts(line, "read current access:"), (1234, 3, 5));
     let line = "Apply complete: 2 removed, 0 already removed, 0 failed. 12,345 AWS calls (0 throttled, 1,000 retried).";
     assert_eq!(counts(line, "Apply complete:"), (12345, 0, 1000));
