@@ -20,6 +20,7 @@ use crate::clients::{CallStats, Clients};
 use crate::edge;
 use crate::error::CallFailure;
 use crate::limits::Limits;
+use crate::progress::CallSummary;
 use offboard_core::edge::check_action;
 use offboard_core::grant::Grant;
 use offboard_core::outcome::{Outcome, OutcomeCounts, OutcomeResult};
@@ -34,6 +35,9 @@ pub struct ApplyReport {
     pub outcomes: Vec<Outcome>,
     /// AWS calls made by this apply (re-reads and polls included), by operation.
     pub calls: CallStats,
+    /// Throttling answers and retries among those calls.
+    pub throttled: u64,
+    pub retried: u64,
 }
 
 impl ApplyReport {
@@ -49,6 +53,11 @@ impl ApplyReport {
     pub fn failed(&self) -> impl Iterator<Item = &Outcome> {
         self.outcomes.iter().filter(|o| !o.is_success())
     }
+
+    /// `1,234 AWS calls (3 throttled, 5 retried)` of this apply.
+    pub fn call_summary(&self) -> CallSummary {
+        CallSummary { calls: self.calls.total(), throttled: self.throttled, retried: self.retried }
+    }
 }
 
 /// Execute `plan`. `sink` sees each outcome as soon as its item completes (the CLI prints it
@@ -62,6 +71,9 @@ pub async fn apply(
     sink: &mut (dyn FnMut(&Outcome) -> Result<(), String> + Send),
 ) -> ApplyReport {
     let before = clients.call_stats();
+    let progress_before = clients.progress().snapshot();
+    // Every item gets exactly one outcome (`Journal::record`), whatever happens to it.
+    clients.progress().expect_items(plan.removal_count() as u64);
     let s = Session::new(clients, limits);
     let mut journal = Journal { sink, outcomes: Vec::new(), session: &s };
     let at = edge::Place::of(plan);
@@ -93,7 +105,13 @@ pub async fn apply(
         tracing::info!(phase = ?phase, actions = actions.len(), "applying phase");
         edge::remove(&s, phase, &actions, &presence, &mut journal).await;
     }
-    ApplyReport { outcomes: journal.outcomes, calls: clients.call_stats().since(&before) }
+    let counted = clients.progress().snapshot().since(&progress_before);
+    ApplyReport {
+        outcomes: journal.outcomes,
+        calls: clients.call_stats().since(&before),
+        throttled: counted.throttled,
+        retried: counted.retried,
+    }
 }
 
 /// Where outcomes go: the caller's sink, and this run's report. A sink that cannot keep an
@@ -115,6 +133,7 @@ impl Journal<'_> {
         }
         self.write(&o);
         self.outcomes.push(o);
+        self.session.progress().item_done();
     }
 
     /// Write an intent record for each of `items` of `a`, right before the call that removes

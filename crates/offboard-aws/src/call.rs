@@ -4,6 +4,7 @@
 use crate::clients::Clients;
 use crate::error::{CallFailure, FailureKind};
 use crate::limits::Limits;
+use crate::progress::Progress;
 use crate::ratelimit::RateLimiter;
 use crate::retry::Backoff;
 use aws_sdk_ssoadmin::operation::RequestId;
@@ -37,6 +38,12 @@ pub(crate) struct Session<'a> {
 impl<'a> Session<'a> {
     pub(crate) fn new(clients: &'a Clients, limits: &'a Limits) -> Self {
         Self { clients, limits, limiter: RateLimiter::new(&limits.tps), stopped: OnceLock::new() }
+    }
+
+    /// The progress counters of the clients: the read code announces its expected calls here
+    /// (`s.progress().expect_calls(n)`), apply its items.
+    pub(crate) fn progress(&self) -> &Progress {
+        self.clients.progress()
     }
 
     /// Send nothing more in this session; calls already on the wire finish.
@@ -107,6 +114,10 @@ impl<'a> Session<'a> {
             }
             self.limiter.acquire(service.quota()).await;
             let attempt = backoff.attempt();
+            if attempt > 1 {
+                // Counted as it is sent: a retry the session's stop keeps off the wire is none.
+                self.progress().retried();
+            }
             match send().await {
                 Ok(value) => {
                     self.limiter.succeeded(service.quota());
@@ -118,6 +129,7 @@ impl<'a> Session<'a> {
                     failure.attempts = attempt;
                     if failure.kind == FailureKind::Throttling {
                         self.limiter.throttled(service.quota());
+                        self.progress().throttled();
                     }
                     if retry
                         && failure.kind.is_retryable()

@@ -1,7 +1,8 @@
 //! The four SDK clients, built the way the AWS CLI resolves its configuration, plus a counter of
-//! every HTTP call they send.
+//! every HTTP call they send and the run's [`Progress`].
 
 use crate::error::AwsError;
+use crate::progress::Progress;
 use aws_config::BehaviorVersion;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
@@ -53,6 +54,8 @@ pub struct Clients {
     /// The region the clients talk to (`us-east-1` when a hand-built config names none).
     pub(crate) region: String,
     counter: CallCounter,
+    /// Shared with every session made from these clients, and with whoever shows progress.
+    progress: Progress,
 }
 
 impl Clients {
@@ -97,7 +100,8 @@ impl Clients {
     /// Build the clients from a ready `SdkConfig`. The SDK's retries are disabled (offboard
     /// retries itself, see [`crate::retry`]) and a call counter is attached.
     pub fn from_sdk_config(config: &aws_config::SdkConfig) -> Clients {
-        let counter = CallCounter::default();
+        let progress = Progress::new();
+        let counter = CallCounter { progress: progress.clone(), ..CallCounter::default() };
         let timeouts = match config.timeout_config() {
             Some(t) if t.operation_attempt_timeout().is_some() => t.clone(),
             _ => TimeoutConfig::builder()
@@ -127,12 +131,19 @@ impl Clients {
             organizations: client!(aws_sdk_organizations, "organizations"),
             region: config.region().map_or_else(|| EMULATOR_REGION.to_owned(), ToString::to_string),
             counter,
+            progress,
         }
     }
 
     /// Calls sent so far through these clients (retries included), by operation.
     pub fn call_stats(&self) -> CallStats {
         self.counter.snapshot()
+    }
+
+    /// The progress counters of everything done through these clients (calls, throttling
+    /// answers, retries, apply's items). Clone it to watch a run from another task or thread.
+    pub fn progress(&self) -> &Progress {
+        &self.progress
     }
 }
 
@@ -178,11 +189,12 @@ impl fmt::Display for CallStats {
 #[derive(Clone, Debug, Default)]
 struct CallCounter {
     counts: Arc<Mutex<BTreeMap<String, u64>>>,
+    progress: Progress,
 }
 
 impl CallCounter {
     fn interceptor(&self, service: &'static str) -> CountCalls {
-        CountCalls { service, counts: Arc::clone(&self.counts) }
+        CountCalls { service, counts: Arc::clone(&self.counts), progress: self.progress.clone() }
     }
 
     fn snapshot(&self) -> CallStats {
@@ -197,6 +209,8 @@ impl CallCounter {
 struct CountCalls {
     service: &'static str,
     counts: Arc<Mutex<BTreeMap<String, u64>>>,
+    /// Counted here too, so progress and [`CallStats`] never disagree on the number of calls.
+    progress: Progress,
 }
 
 impl Intercept for CountCalls {
@@ -214,6 +228,7 @@ impl Intercept for CountCalls {
         let key = format!("{}:{}", self.service, op);
         let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
         *counts.entry(key).or_insert(0) += 1;
+        self.progress.call_sent();
         Ok(())
     }
 }

@@ -4,6 +4,7 @@
 //! | concept | module |
 //! |---|---|
 //! | building the clients (region, profile, endpoint, sandbox credentials), counting calls | [`clients`] |
+//! | how far a run has got: calls, throttling answers, retries, apply's items, for progress display | [`progress`] |
 //! | reading what the policy's leavers have | [`read`] ([`read_state`]) |
 //! | per-principal or per-container reads, whichever costs fewer calls | [`read_strategy`] |
 //! | carrying out a plan | [`mod@apply`] ([`apply()`]) |
@@ -18,7 +19,8 @@
 //!
 //! Every call goes through one path (`call.rs`): a token from the service's bucket, the SDK
 //! call with the SDK's own retries off, classification of a failure, jittered backoff within a
-//! bounded budget. Every HTTP request is counted by operation ([`CallStats`]).
+//! bounded budget. Every HTTP request is counted by operation ([`CallStats`]), and with the
+//! throttling answers and retries in the clients' [`Progress`].
 //!
 //! Decisions a reader would otherwise have to dig for:
 //! - **Region**: `--region`, else the default chain; an emulator target defaults to
@@ -45,6 +47,7 @@ mod containers;
 pub mod error;
 pub mod limits;
 pub mod organizations;
+pub mod progress;
 pub mod ratelimit;
 pub mod read;
 pub mod read_strategy;
@@ -61,6 +64,7 @@ pub use apply::{ApplyReport, apply};
 pub use clients::{CallStats, Clients, ConnectOptions};
 pub use error::{AwsError, CallFailure, FailureKind, ResourceType};
 pub use limits::Limits;
+pub use progress::{CallSummary, Progress, ProgressSnapshot};
 pub use ratelimit::{Quota, Tps};
 pub use read::{Current, current, read_state};
 pub use read_strategy::ReadStrategy;

@@ -8,6 +8,7 @@ mod journal;
 mod logging;
 mod output;
 mod policy_files;
+mod progress;
 #[cfg(feature = "sandbox")]
 mod sandbox_state;
 mod target;
@@ -26,6 +27,7 @@ fn main() -> ExitCode {
         Err(err) => return exit::report(Err(exit::CliError::Arguments(err))),
     };
     logging::init(&cli.global);
+    progress::init(&cli.global);
     let result = commands::run(cli);
     exit::report(result)
 }

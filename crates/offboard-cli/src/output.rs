@@ -10,11 +10,14 @@ use offboard_core::render::{self, Format, RenderOptions};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
-/// Print one line to stdout.
+/// Print one line to stdout. stdout and stderr are often the same terminal, so a progress bar
+/// drawn on stderr is lifted while the line is written.
 pub fn line(text: &str) -> std::io::Result<()> {
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "{text}")?;
-    out.flush()
+    crate::progress::suspend(|| {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{text}")?;
+        out.flush()
+    })
 }
 
 pub fn use_color(choice: ColorChoice) -> bool {

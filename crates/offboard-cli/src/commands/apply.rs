@@ -10,6 +10,7 @@ use crate::cli::{ApplyArgs, GlobalArgs};
 use crate::exit::{CliError, Outcome};
 use crate::journal::Journal;
 use crate::output;
+use crate::progress::{self, Watch};
 use crate::target;
 use offboard_aws::Limits;
 use offboard_core::Plan;
@@ -26,7 +27,8 @@ pub async fn run(global: &GlobalArgs, args: ApplyArgs) -> Result<Outcome, CliErr
         let plan = super::plan::make_plan(&target, &inputs, &policy).await?;
         output::print_plan(&plan, crate::cli::OutputFormat::Text, global.color, None)?;
         super::plan::require_complete(&policy, &plan)?;
-        let result = execute(&target, plan, policy.config.guardrails.max_removals, &args, limits).await;
+        let watch = progress::watch(target.clients.progress(), progress::Kind::Apply);
+        let result = execute(&target, plan, policy.config.guardrails.max_removals, &args, limits, watch).await;
         return target.persist(result);
     } else {
         let [path] = args.args.as_slice() else {
@@ -48,8 +50,11 @@ pub async fn run(global: &GlobalArgs, args: ApplyArgs) -> Result<Outcome, CliErr
         (plan, policy)
     };
     let target = target_future.await?;
+    // From here on, reads (the authority check, apply's re-reads, verification) and removals
+    // can take a while at AWS's rates: show how far they have got.
+    let watch = progress::watch(target.clients.progress(), progress::Kind::Apply);
     authorize(&target, &plan, &policy, &args, &limits).await?;
-    let result = execute(&target, plan, policy.config.guardrails.max_removals, &args, limits).await;
+    let result = execute(&target, plan, policy.config.guardrails.max_removals, &args, limits, watch).await;
     target.persist(result)
 }
 
@@ -88,9 +93,7 @@ async fn authorize(
     };
     for r in &refused {
         #[allow(clippy::print_stderr)]
-        {
-            eprintln!("{r}");
-        }
+        progress::suspend(|| eprintln!("{r}"));
     }
     if let Some(path) = &args.journal {
         let mut journal = Journal::open(path, plan).map_err(CliError::Journal)?;
@@ -139,6 +142,7 @@ async fn execute(
     max_removals: u32,
     args: &ApplyArgs,
     limits: Limits,
+    watch: Watch,
 ) -> Result<Outcome, CliError> {
     refusal::check_removal_count(plan.removal_count(), max_removals, args.allow_large)?;
     if plan.is_empty() {
@@ -174,9 +178,13 @@ async fn execute(
     let report = offboard_aws::apply(&target.clients, &plan, &limits, &mut sink).await;
     let counts = report.counts();
     if let Some(e) = journal_error {
+        drop(watch);
         output::line(&format!(
-            "Apply stopped: {} removed, {} already removed, {} failed or not sent.",
-            counts.removed, counts.already_removed, counts.failed
+            "Apply stopped: {} removed, {} already removed, {} failed or not sent. {}.",
+            counts.removed,
+            counts.already_removed,
+            counts.failed,
+            calls(target)
         ))?;
         return Err(CliError::Journal(
             e.context("apply stopped before its next call: the journal could not be written, so it is incomplete"),
@@ -186,6 +194,8 @@ async fn execute(
     let still_present = offboard_aws::verify(&target.clients, &plan, &limits)
         .await
         .map_err(CliError::aws("cannot verify the result: the removals above were made, but re-reading them failed"))?;
+    // The bar goes before the closing lines, which should be the last thing on the terminal.
+    drop(watch);
     let now = crate::journal::now();
     for grant in &still_present {
         // Name whose access it is, as every other result line does, and journal the finding:
@@ -199,13 +209,20 @@ async fn execute(
         }
     }
     output::line(&format!(
-        "Apply complete: {} removed, {} already removed, {} failed{}.",
+        "Apply complete: {} removed, {} already removed, {} failed{}. {}.",
         counts.removed,
         counts.already_removed,
         counts.failed,
         if still_present.is_empty() { String::new() } else { format!(", {} still present", still_present.len()) },
+        calls(target),
     ))?;
     Ok(if counts.failed > 0 || !still_present.is_empty() { Outcome::Partial } else { Outcome::Success })
+}
+
+/// `1,234 AWS calls (3 throttled, 5 retried)`: every call of this command (its clients are its
+/// own), reads and verification included, so the line answers "how hard did this hit AWS".
+fn calls(target: &target::Target) -> offboard_aws::CallSummary {
+    target.clients.progress().snapshot().call_summary()
 }
 
 /// `removed            user alice@…  sso  account 2222… permission set X  [request 1f2e…]`

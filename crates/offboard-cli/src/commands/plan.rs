@@ -4,6 +4,7 @@ use crate::cli::{GlobalArgs, PlanArgs};
 use crate::exit::{CliError, Outcome};
 use crate::output;
 use crate::policy_files::PolicyInputs;
+use crate::progress;
 use crate::target::{self, Target};
 use offboard_core::drift::RemovalHistory;
 use offboard_core::{Plan, PlanInputs, Policy};
@@ -33,14 +34,13 @@ pub async fn run(global: &GlobalArgs, args: PlanArgs) -> Result<Outcome, CliErro
 
 /// Read what the leavers have now and plan their removal. Shared with `apply --auto-approve`.
 pub async fn make_plan(target: &Target, inputs: &PolicyInputs, policy: &Policy) -> Result<Plan, CliError> {
-    let before = target.clients.call_stats();
+    let watch = progress::watch(target.clients.progress(), progress::Kind::Plan);
     let (names, policy) = &with_account_names(target, policy).await?;
     let limits = offboard_aws::Limits { read_strategy: target.read_strategy, ..offboard_aws::Limits::default() };
     let mut state = offboard_aws::read_state(&target.clients, policy, &limits)
         .await
         .map_err(CliError::aws("cannot read current access from AWS"))?;
-    let calls = target.clients.call_stats().since(&before);
-    tracing::info!(calls = calls.total(), "read current access");
+    progress::log_summary("read current access", &watch.finish());
     // The planner keeps the labels of the accounts the plan mentions.
     state.labels.extend(names.iter().map(|(id, name)| (id.clone(), name.clone())));
     Ok(offboard_core::plan(
