@@ -16,7 +16,7 @@
 use crate::call::Session;
 use crate::error::CallFailure;
 use crate::identitystore::{self, ListedGroup, ListedUser};
-use crate::read_strategy::log_choice;
+use crate::read_strategy::choose;
 use offboard_core::policy::Leaver;
 use offboard_core::principal::{PrincipalKind, Selector};
 use offboard_core::state::Resolution;
@@ -92,7 +92,7 @@ impl Directory {
         if user_lookups > 0 {
             let listed = identitystore::list_users(s, store, strategy.budget(user_lookups)).await?;
             let complete = listed.complete && strategy.budget(user_lookups) > 0;
-            log_choice("Identity Store users", complete, user_lookups, complete.then_some(listed.pages));
+            choose(s, "Identity Store users", complete, user_lookups, complete.then_some(listed.pages));
             dir.users = complete.then(|| Users::new(listed.items));
         }
         // The groups replace the group leavers' lookups, and (when they are few) each user
@@ -101,7 +101,7 @@ impl Directory {
         if group_calls > 0 {
             let listed = identitystore::list_groups(s, store, strategy.budget(group_calls)).await?;
             let complete = listed.complete && strategy.budget(group_calls) > 0;
-            log_choice("Identity Store groups", complete, group_calls, complete.then_some(listed.pages));
+            choose(s, "Identity Store groups", complete, group_calls, complete.then_some(listed.pages));
             dir.groups = complete.then_some(listed.items);
         }
         Ok(dir)

@@ -77,7 +77,7 @@ pub async fn read_state(clients: &Clients, policy: &Policy, limits: &Limits) -> 
         .collect();
     let by_group = match (store.as_deref(), dir.groups()) {
         (Some(store), Some(listed))
-            if s.limits.read_strategy.per_container("Identity Store memberships", users.len(), listed.len()) =>
+            if s.limits.read_strategy.per_container(&s, "Identity Store memberships", users.len(), listed.len()) =>
         {
             Some(crate::directory::memberships_by_group(&s, store, listed, &users).await?)
         }

@@ -42,22 +42,46 @@ impl ReadStrategy {
         }
     }
 
-    /// Whether to read per container when both costs are known; logs the choice. A tie goes to
-    /// the per-principal reads, which touch less.
-    pub(crate) fn per_container(self, what: &'static str, per_principal: usize, per_container: usize) -> bool {
-        let chosen = match self {
+    /// Whether to read per container when both costs are known. A tie goes to the
+    /// per-principal reads, which touch less.
+    pub(crate) fn prefers_container(self, per_principal: usize, per_container: usize) -> bool {
+        match self {
             ReadStrategy::Cheaper => per_container < per_principal,
             ReadStrategy::PerPrincipal => false,
             ReadStrategy::PerContainer => true,
-        };
-        log_choice(what, chosen, per_principal, Some(per_container));
+        }
+    }
+
+    /// [`Self::prefers_container`], logged and announced to the progress display.
+    pub(crate) fn per_container(
+        self,
+        s: &crate::call::Session<'_>,
+        what: &'static str,
+        per_principal: usize,
+        per_container: usize,
+    ) -> bool {
+        let chosen = self.prefers_container(per_principal, per_container);
+        choose(s, what, chosen, per_principal, Some(per_container));
         chosen
     }
 }
 
-/// Logs a read-strategy choice: `per_container` is `None` when its listing was abandoned
-/// because it reached the per-principal cost.
-pub(crate) fn log_choice(what: &'static str, container: bool, per_principal: usize, per_container: Option<usize>) {
+/// Logs a read-strategy choice and announces the calls it costs to the progress display.
+/// `per_container` is `None` when its listing was abandoned because it reached the
+/// per-principal cost.
+pub(crate) fn choose(
+    s: &crate::call::Session<'_>,
+    what: &'static str,
+    container: bool,
+    per_principal: usize,
+    per_container: Option<usize>,
+) {
+    let cost = if container { per_container.unwrap_or(per_principal) } else { per_principal };
+    s.progress().expect_calls(cost as u64);
+    log_choice(what, container, per_principal, per_container)
+}
+
+fn log_choice(what: &'static str, container: bool, per_principal: usize, per_container: Option<usize>) {
     let per_container = per_container.map_or_else(|| format!("≥ {per_principal}"), |c| c.to_string());
     tracing::info!(
         reads = what,
@@ -74,11 +98,11 @@ mod tests {
 
     #[test]
     fn cheaper_takes_the_container_only_when_it_is_strictly_cheaper() {
-        assert!(ReadStrategy::Cheaper.per_container("t", 10, 9));
-        assert!(!ReadStrategy::Cheaper.per_container("t", 10, 10));
-        assert!(!ReadStrategy::Cheaper.per_container("t", 3, 40));
-        assert!(ReadStrategy::PerContainer.per_container("t", 1, 40));
-        assert!(!ReadStrategy::PerPrincipal.per_container("t", 40, 1));
+        assert!(ReadStrategy::Cheaper.prefers_container(10, 9));
+        assert!(!ReadStrategy::Cheaper.prefers_container(10, 10));
+        assert!(!ReadStrategy::Cheaper.prefers_container(3, 40));
+        assert!(ReadStrategy::PerContainer.prefers_container(1, 40));
+        assert!(!ReadStrategy::PerPrincipal.prefers_container(40, 1));
     }
 
     #[test]

@@ -76,7 +76,7 @@ impl AccessEdge for AppstreamAssociation {
             grants.iter().map(|g| (g.user_name.as_str(), g.authentication_type.as_str())).collect();
         let stacks: BTreeSet<(&str, &str)> =
             grants.iter().map(|g| (g.stack_name.as_str(), g.authentication_type.as_str())).collect();
-        if s.limits.read_strategy.per_container("AppStream re-reads", users.len(), stacks.len()) {
+        if s.limits.read_strategy.per_container(s, "AppStream re-reads", users.len(), stacks.len()) {
             presence_by_read(
                 s,
                 grants,
@@ -165,7 +165,7 @@ async fn by_stack(
         StackSelection::All => {
             let budget = strategy.budget(per_principal);
             if budget == 0 {
-                crate::read_strategy::log_choice("AppStream associations", false, per_principal, None);
+                crate::read_strategy::choose(s, "AppStream associations", false, per_principal, None);
                 return Ok(None);
             }
             let listed = s
@@ -179,14 +179,14 @@ async fn by_stack(
                 )
                 .await?;
             if !listed.complete {
-                crate::read_strategy::log_choice("AppStream associations", false, per_principal, None);
+                crate::read_strategy::choose(s, "AppStream associations", false, per_principal, None);
                 return Ok(None);
             }
             (listed.items.into_iter().filter_map(|st| st.name).collect(), listed.pages)
         }
     };
     // Each stack costs at least one page.
-    if !strategy.per_container("AppStream associations", per_principal, listing + stacks.len()) {
+    if !strategy.per_container(s, "AppStream associations", per_principal, listing + stacks.len()) {
         return Ok(None);
     }
     let reads = stacks.iter().map(|stack| associations_in(s, stack, &app.authentication_type)).collect();

@@ -52,7 +52,7 @@ impl AccessEdge for GroupMembership {
     async fn presence(s: &Session<'_>, at: Place<'_>, grants: &[&Self]) -> Presence {
         let members: BTreeSet<&str> = grants.iter().map(|g| g.member_id.as_str()).collect();
         let groups: BTreeSet<&str> = grants.iter().map(|g| g.group_id.as_str()).collect();
-        if s.limits.read_strategy.per_container("Identity Store membership re-reads", members.len(), groups.len()) {
+        if s.limits.read_strategy.per_container(s, "Identity Store membership re-reads", members.len(), groups.len()) {
             presence_by_read(
                 s,
                 grants,

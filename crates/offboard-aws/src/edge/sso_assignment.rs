@@ -77,7 +77,8 @@ impl AccessEdge for SsoAssignment {
         let per_principal = principals.len();
         let (swept, cost) =
             crate::sso::assignments_by_container(s, arn, s.limits.read_strategy.budget(per_principal)).await?;
-        crate::read_strategy::log_choice(
+        crate::read_strategy::choose(
+            s,
             "Identity Center account assignments",
             swept.is_some(),
             per_principal,
@@ -122,7 +123,7 @@ impl AccessEdge for SsoAssignment {
             grants.iter().map(|g| (g.principal_type, g.principal_id.as_str())).collect();
         let pairs: BTreeSet<(&str, &str)> =
             grants.iter().map(|g| (g.account_id.as_str(), g.permission_set_arn.as_str())).collect();
-        if s.limits.read_strategy.per_container("Identity Center re-reads", principals.len(), pairs.len()) {
+        if s.limits.read_strategy.per_container(s, "Identity Center re-reads", principals.len(), pairs.len()) {
             presence_by_read(
                 s,
                 grants,
