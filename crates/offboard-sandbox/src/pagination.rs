@@ -65,8 +65,7 @@ impl Pager {
     /// as one page and one more item, so a page of a large list costs the page, not the list
     /// (start the iterator at [`Pager::after`] to skip the earlier pages cheaply too).
     pub fn page_sorted<T>(&self, items: impl Iterator<Item = (String, T)>) -> (Vec<T>, Option<String>) {
-        let mut rest =
-            items.skip_while(|(key, _)| self.after.as_ref().is_some_and(|after| key <= after)).peekable();
+        let mut rest = items.skip_while(|(key, _)| self.after.as_ref().is_some_and(|after| key <= after)).peekable();
         let mut page = Vec::new();
         let mut last_key = None;
         while page.len() < self.limit {
@@ -179,9 +178,7 @@ mod tests {
     #[test]
     fn sorted_pages_read_only_what_they_return() {
         let read = std::cell::Cell::new(0);
-        let counted = || {
-            items(1000).into_iter().inspect(|_| read.set(read.get() + 1))
-        };
+        let counted = || items(1000).into_iter().inspect(|_| read.set(read.get() + 1));
         let input = json!({"MaxResults": 10});
         let (first, token) = Pager::new("Op", &input, 10, 100).unwrap().page_sorted(counted());
         assert_eq!(first, (0..10).collect::<Vec<_>>());

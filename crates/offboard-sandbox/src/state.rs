@@ -371,7 +371,8 @@ mod tests {
     #[test]
     fn membership_indexes_follow_removals() {
         let m = |id: &str, g: &str, u: &str| Membership { id: id.into(), group_id: g.into(), user_id: u.into() };
-        let mut set: Memberships = [m("m1", "g1", "u1"), m("m2", "g1", "u2"), m("m3", "g2", "u1")].into_iter().collect();
+        let mut set: Memberships =
+            [m("m1", "g1", "u1"), m("m2", "g1", "u2"), m("m3", "g2", "u1")].into_iter().collect();
         assert_eq!(set.of_group("g1").count(), 2);
         assert_eq!(set.of_user("u1").count(), 2);
         assert_eq!(set.remove("m1").map(|x| x.group_id), Some("g1".to_owned()));

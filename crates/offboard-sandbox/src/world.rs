@@ -16,11 +16,11 @@ use crate::faults::Faults;
 use crate::fixture::{
     Assignment, FIXTURE_EPOCH_SECONDS, MemberGroup, Membership, Org, PrincipalType, StackAssociation,
 };
-use crate::state::{Assignments, Associations, Deletions, Memberships};
 use crate::snapshot::{
     AssignmentRecord, AssociationRecord, DeletionRecord, ExperienceEntityRecord, GroupMappingRecord,
     GroupMembershipRecord, PersonaRecord, StateSnapshot,
 };
+use crate::state::{Assignments, Associations, Deletions, Memberships};
 
 /// Wall-clock and monotonic time of one request.
 #[derive(Clone, Copy, Debug)]
