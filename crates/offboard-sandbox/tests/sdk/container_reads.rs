@@ -336,7 +336,7 @@ async fn accounts_for_a_provisioned_permission_set() {
     // Deleting the assignment leaves the permission set provisioned; creating one provisions it.
     let user0 = user_id(&sandbox, &user_name(0));
     delete(&c, ACCOUNT_B, &ps001, PrincipalType::User, &user0).await.unwrap();
-    assert!(sandbox.snapshot().sso_assignments.iter().all(|a| !(a.account_id == ACCOUNT_B)));
+    assert!(sandbox.snapshot().sso_assignments.iter().all(|a| a.account_id != ACCOUNT_B));
     assert_eq!(accounts(ps001.clone(), None, None).await, [ACCOUNT_A, ACCOUNT_B]);
     create(&c, ACCOUNT_C, &ps001, PrincipalType::User, &user0).await.unwrap();
     assert_eq!(accounts(ps001.clone(), None, None).await, [ACCOUNT_A, ACCOUNT_B, ACCOUNT_C]);
