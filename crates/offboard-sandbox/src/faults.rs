@@ -1,6 +1,7 @@
 //! Fault injection: throttling, server errors, latency, dropped connections, slow or failing
-//! asynchronous deletions, per-entity partial failures and failing removals of group
-//! memberships.
+//! asynchronous deletions, a cap on outstanding SSO account-assignment operations (refused with
+//! `ConflictException`, our guess at AWS's undocumented error), per-entity partial failures and
+//! failing removals of group memberships.
 //!
 //! Every fault is off by default. Random faults draw from one RNG seeded with [`Faults::seed`], and
 //! every request draws the same number of values whatever is enabled, so a sequential client sees

@@ -78,6 +78,11 @@ pub struct FaultArgs {
     /// ids without names).
     #[arg(long)]
     pub deny_organizations: bool,
+    /// At most N SSO account-assignment operations IN_PROGRESS at once (AWS's quota is 10); a
+    /// Delete/CreateAccountAssignment beyond it gets ConflictException (our guess at AWS's
+    /// error) and changes nothing. Default: no limit.
+    #[arg(long, value_name = "N")]
+    pub max_outstanding_operations: Option<u32>,
 }
 
 impl FaultArgs {
@@ -100,6 +105,9 @@ impl FaultArgs {
         }
         if self.deny_organizations {
             faults = faults.with_organizations_denied();
+        }
+        if let Some(max) = self.max_outstanding_operations {
+            faults = faults.with_max_outstanding_operations(max);
         }
         faults.validate()?;
         Ok(faults)
@@ -227,6 +235,8 @@ mod tests {
             "summer-interns",
             "--fail-deletion",
             "bob",
+            "--max-outstanding-operations",
+            "10",
         ])
         .unwrap();
         assert_eq!(args.addr, "127.0.0.1:4566".parse().unwrap());
@@ -240,7 +250,8 @@ mod tests {
             .with_deletion_delay(Duration::from_millis(250))
             .with_failing_entity("alice")
             .with_failing_entity("summer-interns")
-            .with_failing_deletion("bob");
+            .with_failing_deletion("bob")
+            .with_max_outstanding_operations(10);
         assert_eq!(args.faults.to_faults().unwrap(), expected);
         assert_eq!(parse(&["serve", "--org", "o.yaml"]).unwrap().faults.to_faults().unwrap(), Faults::none());
     }
@@ -256,6 +267,8 @@ mod tests {
         assert!(parse(&["serve"]).is_err(), "--org is required");
         let args = parse(&["serve", "--org", "o", "--error-rate", "1.5"]).unwrap();
         assert!(args.faults.to_faults().unwrap_err().to_string().contains("error_rate"));
+        let args = parse(&["serve", "--org", "o", "--max-outstanding-operations", "0"]).unwrap();
+        assert!(args.faults.to_faults().unwrap_err().to_string().contains("at least 1"));
     }
 
     #[tokio::test]

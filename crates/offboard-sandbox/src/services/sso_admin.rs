@@ -372,3 +372,75 @@ fn list_provisioned_accounts(world: &World, input: &Value) -> Result<Value, ApiE
     let (page, next) = pager.page_sorted(accounts.map(|id| (id.clone(), json!(id))));
     Ok(Pager::output("AccountIds", page, next))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+    use crate::faults::Faults;
+    use crate::world::Now;
+
+    fn world() -> World {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/sandbox/org.yaml");
+        World::new(Org::from_path(path).unwrap())
+    }
+
+    /// A delete request of `user`'s `ps` assignment on `account`, as the handler sees it.
+    fn delete_request(world: &World, account: &str, ps: &str, user: &str) -> Value {
+        json!({
+            "InstanceArn": world.org.sso.arn,
+            "TargetId": account,
+            "TargetType": "AWS_ACCOUNT",
+            "PermissionSetArn": world.org.permission_set_by_name(ps).unwrap().arn,
+            "PrincipalType": "USER",
+            "PrincipalId": world.org.user_by_name(user).unwrap().id,
+        })
+    }
+
+    /// Settles and handles one request at `at` after `start`, the way the server does.
+    fn call(
+        world: &mut World,
+        faults: &Faults,
+        start: Instant,
+        at: Duration,
+        input: &Value,
+    ) -> Result<Value, ApiError> {
+        let now = Now { instant: start + at, epoch: 1_800_000_000.0 + at.as_secs_f64() };
+        world.settle(faults, now);
+        handle(world, &Ctx { faults, now }, "DeleteAccountAssignment", input)
+    }
+
+    #[test]
+    fn the_cap_frees_a_slot_when_the_oldest_deletion_completes() {
+        let d = Duration::from_secs(10);
+        let faults = Faults::none().with_deletion_delay(d).with_max_outstanding_operations(2);
+        let mut w = world();
+        let start = Instant::now();
+        let alice = "alice.wong@northwind.example";
+        let bob = "bob.martin@northwind.example";
+        let first = delete_request(&w, "333333333333", "PowerUserAccess", alice);
+        let second = delete_request(&w, "444444444444", "PowerUserAccess", bob);
+        let third = delete_request(&w, "111111111111", "AdministratorAccess", alice);
+        call(&mut w, &faults, start, Duration::ZERO, &first).unwrap();
+        call(&mut w, &faults, start, d / 2, &second).unwrap();
+        let assignments_before: Vec<Assignment> = w.assignments.iter().cloned().collect();
+
+        let refused = call(&mut w, &faults, start, d / 2, &third).unwrap_err();
+        assert_eq!(refused.code, "ConflictException");
+        assert!(refused.message.contains("at most 2"), "{}", refused.message);
+        assert_eq!(w.deletions.all().len(), 2, "no request recorded");
+        assert_eq!(w.assignments.iter().cloned().collect::<Vec<_>>(), assignments_before);
+
+        // Just before the first completes: still full.
+        assert!(call(&mut w, &faults, start, d - Duration::from_millis(1), &third).is_err());
+        // The first has completed, the second has not: one slot is free, then none again.
+        call(&mut w, &faults, start, d, &third).unwrap();
+        assert_eq!(w.deletions.outstanding(), 2);
+        let statuses: Vec<&str> = w.deletions.all().iter().map(|x| x.status_parts().0).collect();
+        assert_eq!(statuses, ["SUCCEEDED", "IN_PROGRESS", "IN_PROGRESS"]);
+        let fourth = delete_request(&w, "666666666666", "ReadOnlyAccess", alice);
+        let again = call(&mut w, &faults, start, d, &fourth);
+        assert_eq!(again.map_err(|e| e.code).err().as_deref(), Some("ConflictException"));
+    }
+}

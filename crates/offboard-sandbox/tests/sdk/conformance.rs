@@ -55,6 +55,9 @@ async fn every_operation_answers_per_the_model() {
     let platform = group_id(&sandbox, "Platform Engineering");
     c.ids.list_group_memberships().identity_store_id(STORE_ID).group_id(&platform).send().await.unwrap();
     c.ids.describe_group().identity_store_id(STORE_ID).group_id(&platform).send().await.unwrap();
+    c.ids.list_users().identity_store_id(STORE_ID).max_results(7).send().await.unwrap();
+    c.ids.list_groups().identity_store_id(STORE_ID).send().await.unwrap();
+    let _ = c.ids.list_users().identity_store_id("d-0000000000").send().await;
     let membership = c
         .ids
         .get_group_membership_id()
@@ -124,6 +127,13 @@ async fn every_operation_answers_per_the_model() {
         .await
         .unwrap();
     c.sso.list_account_assignment_deletion_status().instance_arn(INSTANCE_ARN).send().await.unwrap();
+    c.sso
+        .list_accounts_for_provisioned_permission_set()
+        .instance_arn(INSTANCE_ARN)
+        .permission_set_arn(&power)
+        .send()
+        .await
+        .unwrap();
     create(&c, "333333333333", &power, PrincipalType::User, &alice).await.unwrap();
     let _ = c
         .sso

@@ -4,6 +4,7 @@
 mod appstream;
 mod common;
 mod conformance;
+mod container_reads;
 mod control;
 mod example_org;
 mod experience_entities;

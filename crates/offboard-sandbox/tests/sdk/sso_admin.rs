@@ -253,3 +253,110 @@ async fn delete_validates_like_aws() {
     assert!(sandbox.snapshot().sso_deletions.is_empty());
     assert_conformant(&sandbox);
 }
+
+#[tokio::test]
+async fn outstanding_operations_beyond_the_cap_are_refused_and_change_nothing() {
+    let delay = Duration::from_secs(3600);
+    let sandbox = start(Faults::none().with_deletion_delay(delay).with_max_outstanding_operations(2)).await;
+    let c = clients(&sandbox).await;
+    let (alice, bob) = (user_id(&sandbox, ALICE), user_id(&sandbox, BOB));
+    let power = permission_set_arn(&sandbox, "PowerUserAccess");
+    delete(&c, "333333333333", &power, PrincipalType::User, &alice).await.unwrap();
+    delete(&c, "444444444444", &power, PrincipalType::User, &bob).await.unwrap();
+    let before = sandbox.snapshot();
+
+    // A third deletion, and a creation, would make three outstanding operations.
+    let err =
+        delete(&c, "111111111111", &permission_set_arn(&sandbox, "AdministratorAccess"), PrincipalType::User, &alice)
+            .await
+            .unwrap_err()
+            .into_service_error();
+    assert!(err.is_conflict_exception(), "{err:?}");
+    assert!(err.to_string().contains("at most 2"), "the message names the limit: {err}");
+    let err = create(&c, "333333333333", &permission_set_arn(&sandbox, "ReadOnlyAccess"), PrincipalType::User, &alice)
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_conflict_exception(), "{err:?}");
+    assert_eq!(sandbox.snapshot(), before, "a refused operation changes nothing");
+    let refused = sandbox.request_log().into_iter().filter(|r| r.error.as_deref() == Some("ConflictException")).count();
+    assert_eq!(refused, 2);
+    assert_eq!(sandbox.request_log().last().map(|r| r.status), Some(409));
+
+    // The pending deletions complete (the delay is lowered; the cap stays): accepted again.
+    sandbox.set_faults(Faults::none().with_max_outstanding_operations(2)).unwrap();
+    delete(&c, "111111111111", &permission_set_arn(&sandbox, "AdministratorAccess"), PrincipalType::User, &alice)
+        .await
+        .unwrap();
+    assert_conformant(&sandbox);
+}
+
+#[tokio::test]
+async fn deletion_statuses_filter_by_status_and_page() {
+    // Bob's deletions fail; the others stay in progress until the delay is lowered.
+    let sandbox = start(Faults::none().with_failing_deletion(BOB).with_deletion_delay(Duration::from_secs(3600))).await;
+    let c = clients(&sandbox).await;
+    let (alice, bob) = (user_id(&sandbox, ALICE), user_id(&sandbox, BOB));
+    let power = permission_set_arn(&sandbox, "PowerUserAccess");
+    let admin = permission_set_arn(&sandbox, "AdministratorAccess");
+    let first = delete(&c, "333333333333", &power, PrincipalType::User, &alice).await.unwrap();
+    let failing = delete(&c, "444444444444", &power, PrincipalType::User, &bob).await.unwrap();
+    let id = |o: &aws_sdk_ssoadmin::operation::delete_account_assignment::DeleteAccountAssignmentOutput| {
+        o.account_assignment_deletion_status().unwrap().request_id().unwrap().to_owned()
+    };
+    let (first, failing) = (id(&first), id(&failing));
+    // The first completes (delay lowered), then a third request stays in progress (delay raised).
+    sandbox.set_faults(Faults::none().with_failing_deletion(BOB)).unwrap();
+    sandbox.snapshot();
+    sandbox
+        .set_faults(Faults::none().with_failing_deletion(BOB).with_deletion_delay(Duration::from_secs(3600)))
+        .unwrap();
+    let third = id(&delete(&c, "111111111111", &admin, PrincipalType::User, &alice).await.unwrap());
+
+    let listed = |status: Option<StatusValues>, max: i32| {
+        let c = &c;
+        async move {
+            c.sso
+                .list_account_assignment_deletion_status()
+                .instance_arn(INSTANCE_ARN)
+                .set_filter(status.map(|s| aws_sdk_ssoadmin::types::OperationStatusFilter::builder().status(s).build()))
+                .max_results(max)
+                .into_paginator()
+                .items()
+                .send()
+                .collect::<Vec<_>>()
+                .await
+                .into_iter()
+                .map(|m| {
+                    let m = m.unwrap();
+                    (m.request_id().unwrap().to_owned(), m.status().unwrap().as_str().to_owned())
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    let all = listed(None, 1).await;
+    assert_eq!(
+        all,
+        [
+            (first.clone(), "SUCCEEDED".into()),
+            (failing.clone(), "FAILED".into()),
+            (third.clone(), "IN_PROGRESS".into())
+        ],
+        "oldest first, one per page"
+    );
+    assert_eq!(listed(Some(StatusValues::Failed), 1).await, [(failing.clone(), "FAILED".to_owned())]);
+    assert_eq!(listed(Some(StatusValues::Succeeded), 100).await, [(first, "SUCCEEDED".to_owned())]);
+    assert_eq!(listed(Some(StatusValues::InProgress), 2).await, [(third, "IN_PROGRESS".to_owned())]);
+    let described = c
+        .sso
+        .describe_account_assignment_deletion_status()
+        .instance_arn(INSTANCE_ARN)
+        .account_assignment_deletion_request_id(&failing)
+        .send()
+        .await
+        .unwrap();
+    let status = described.account_assignment_deletion_status().unwrap();
+    assert_eq!(status.status(), Some(&StatusValues::Failed));
+    assert!(status.failure_reason().unwrap().contains("444444444444"));
+    assert_conformant(&sandbox);
+}
