@@ -23,7 +23,7 @@
 //!   `ListAccountAssignments` per (account, set), 100 per page (`sso.rs`);
 //! - AppStream: `DescribeUserStackAssociations` per user and distinct name (declared, userName,
 //!   primary email), also for users the Identity Store does not know; or per configured stack
-//!   (500 per page; `"*"` lists the stacks first with `DescribeStacks`);
+//!   (up to 25 per page; `"*"` lists the stacks first with `DescribeStacks`);
 //! - `ListEntityPersonas` per experience, `ListExperienceEntities` per experience twice (the
 //!   persona edge reads entity types, the entity edge the entities), once for all leavers;
 //! - `DescribePrincipalMapping` per group with `kendra_group_id`, per index: at index level and

@@ -5,7 +5,7 @@
 //! by user…). A plan for a thousand leavers in a directory of two thousand users is cheaper
 //! listing the containers once and matching locally: the directory (`ListUsers`, `ListGroups`,
 //! 100 per page), each group's members, each (account, permission set) of Identity Center, each
-//! AppStream stack (500 per page). Time is calls: Identity Center answers 20 per second across
+//! AppStream stack (25 per page). Time is calls: Identity Center answers 20 per second across
 //! all its APIs, and AWS will not raise that. So each service takes whichever needs fewer calls,
 //! and logs both estimates with its choice.
 //!

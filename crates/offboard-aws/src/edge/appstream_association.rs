@@ -26,7 +26,8 @@ impl AccessEdge for AppstreamAssociation {
     /// looked up under each of its names (as declared, userName, primary email; they differ in
     /// real directories), so also when the Identity Store does not know it. Listing by user
     /// means a `"*"` stack selection needs no `DescribeStacks`; listing by stack needs it, and
-    /// takes 500 associations per page.
+    /// takes up to 25 associations per page (the API model caps a page at 25 whatever
+    /// `MaxResults` asks).
     async fn observe(s: &Session<'_>, at: Where<'_>, subjects: &[Subject<'_>]) -> Result<Vec<Seen>, AwsError> {
         let Some(app) = &at.config.appstream else { return Ok(vec![Seen::default(); subjects.len()]) };
         let names: Vec<Vec<&str>> = subjects.iter().map(|sub| sub.leaver.user_names(sub.resolution)).collect();
@@ -200,7 +201,7 @@ async fn by_stack(
 }
 
 /// Every association of one stack with `authentication_type` (all pages of
-/// `DescribeUserStackAssociations` by `StackName`, 500 per page). A stack AppStream does not
+/// `DescribeUserStackAssociations` by `StackName`, up to 25 per page). A stack AppStream does not
 /// know has none, as a per-user listing would show.
 async fn associations_in(
     s: &Session<'_>,
