@@ -50,7 +50,8 @@ struct Cli {
     #[arg(long)]
     plan_only: bool,
     /// Run the README's three scenarios in sequence (N=1000 K=5 D=0; N=1000 K=5 D=3s;
-    /// N=10000 plan only); the scenario flags above are ignored.
+    /// N=10000 plan only), with M = N stayers; only --cap and the organisation flags below
+    /// combine with it.
     #[arg(long, conflicts_with_all = ["leavers", "assignments", "stayers", "deletion_delay", "plan_only"])]
     readme: bool,
     /// AWS accounts (A).
