@@ -39,7 +39,7 @@ struct Cli {
     /// Stayers of the same shape (M; default: as many as leavers).
     #[arg(long, value_name = "M")]
     stayers: Option<u32>,
-    /// How long each Identity Center deletion stays IN_PROGRESS (D), e.g. 0, 500ms, 3s.
+    /// How long each Identity Center deletion stays IN_PROGRESS (D), e.g. 0, 0.5s, 500ms, 3s.
     #[arg(long, value_name = "D", default_value = "0s", value_parser = parse_duration)]
     deletion_delay: Duration,
     /// Identity Center operations that may be outstanding at once (C): the sandbox's
@@ -80,11 +80,14 @@ struct Cli {
     out_dir: Option<PathBuf>,
 }
 
+/// `0`, `0.5s`, `3s` (seconds, with decimals) or anything humantime reads (`500ms`, `1m`).
 fn parse_duration(text: &str) -> Result<Duration, String> {
-    if text.trim() == "0" {
-        return Ok(Duration::ZERO);
+    let t = text.trim();
+    if let Ok(secs) = t.strip_suffix('s').unwrap_or(t).parse::<f64>() {
+        return Duration::try_from_secs_f64(secs)
+            .map_err(|_| format!("`{text}` is not a duration; expected e.g. 0, 0.5s, 500ms or 3s"));
     }
-    humantime::parse_duration(text).map_err(|e| format!("`{text}`: {e}; expected e.g. 0, 500ms or 3s"))
+    humantime::parse_duration(t).map_err(|e| format!("`{text}`: {e}; expected e.g. 0, 0.5s, 500ms or 3s"))
 }
 
 /// One scenario: the organisation and how the sandbox and apply run.
@@ -251,6 +254,16 @@ fn run_scenario(offboard: &Path, dir: &Path, scenario: &Scenario, cap_flag: bool
     )?;
     let url = sandbox.url();
     let mut problems = Vec::new();
+    if cap_flag {
+        let faults = sandbox.faults()?;
+        if faults.get("max_outstanding_operations").and_then(serde_json::Value::as_u64) != Some(scenario.cap) {
+            problems.push(format!(
+                "the sandbox's max_outstanding_operations is {}, not the cap {}",
+                faults.get("max_outstanding_operations").unwrap_or(&serde_json::Value::Null),
+                scenario.cap
+            ));
+        }
+    }
 
     // The sandbox holds what was generated: every user's K assignments, one association, one persona.
     let before = sandbox.state()?;
@@ -341,4 +354,27 @@ fn run_scenario(offboard: &Path, dir: &Path, scenario: &Scenario, cap_flag: bool
         apply,
         problems,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_in_seconds_with_decimals_or_with_units() {
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        assert_eq!(parse_duration("0.5s"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("3s"), Ok(Duration::from_secs(3)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
+        assert!(parse_duration("-1s").unwrap_err().contains("expected e.g."));
+        assert!(parse_duration("3q").unwrap_err().contains("expected e.g."));
+    }
+
+    #[test]
+    fn bad_flags_are_errors_not_panics() {
+        assert!(Cli::try_parse_from(["bench-mass", "--cap", "0"]).is_err());
+        assert!(Cli::try_parse_from(["bench-mass", "--readme", "--leavers", "5"]).is_err());
+        assert!(Cli::try_parse_from(["bench-mass", "--readme", "--cap", "5"]).is_ok());
+    }
 }

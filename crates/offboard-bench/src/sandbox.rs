@@ -92,6 +92,12 @@ impl ServedSandbox {
         self.control("DELETE", "requests").map(|_| ())
     }
 
+    /// `GET /_sandbox/faults`, as JSON.
+    pub fn faults(&self) -> anyhow::Result<serde_json::Value> {
+        let body = self.control("GET", "faults")?;
+        serde_json::from_slice(&body).context("the sandbox's fault settings are not JSON")
+    }
+
     /// `GET /_sandbox/state`, as JSON.
     pub fn state(&self) -> anyhow::Result<serde_json::Value> {
         let body = self.control("GET", "state")?;
