@@ -21,8 +21,8 @@ pub struct Outcome {
     pub shape: Shape,
     pub deletion_delay: Duration,
     pub cap: u64,
-    /// The sandbox had `--max-outstanding-operations`.
-    pub cap_enforced: bool,
+    /// How the sandbox was given the cap (`None`: it has no such limit).
+    pub cap_via: Option<&'static str>,
     pub bound: Bound,
     /// Planned removals by kind.
     pub removals: BTreeMap<String, u64>,
@@ -79,7 +79,10 @@ pub fn markdown(o: &Outcome) -> String {
         s.permission_sets,
         s.stacks,
         s.seed,
-        if o.cap_enforced { format!(", at most {} outstanding operations", o.cap) } else { String::new() }
+        match o.cap_via {
+            Some(via) => format!(", at most {} outstanding operations ({via})", o.cap),
+            None => ", no outstanding-operation cap (this sandbox has none)".to_owned(),
+        }
     );
     let kinds: Vec<String> = o.removals.iter().map(|(k, n)| format!("{n} {k}")).collect();
     let _ = writeln!(w, "Planned removals: {} ({total_removals} in all). Files: `{}/`.\n", kinds.join(", "), o.name);

@@ -104,20 +104,56 @@ impl ServedSandbox {
         serde_json::from_slice(&body).context("the sandbox's state is not JSON")
     }
 
+    /// Sets the fault field `max_outstanding_operations` with `PUT /_sandbox/faults`, keeping the
+    /// other settings, for a sandbox that has the field but not yet the serve flag. False when the
+    /// sandbox does not know the field.
+    pub fn set_cap_by_faults(&self, cap: u64) -> anyhow::Result<bool> {
+        let mut faults = self.faults()?;
+        let Some(fields) = faults.as_object_mut() else {
+            bail!("the sandbox's fault settings are not a JSON object: {faults}");
+        };
+        fields.insert("max_outstanding_operations".to_owned(), cap.into());
+        let body = serde_json::to_vec(&faults).context("cannot encode fault settings")?;
+        let (status, answer) = self.request("PUT", "faults", &body)?;
+        let text = String::from_utf8_lossy(&answer);
+        match status {
+            200 => Ok(true),
+            400 if text.contains("unknown field `max_outstanding_operations`") => Ok(false),
+            _ => bail!("PUT {}/_sandbox/faults answered {status}: {text}", self.url()),
+        }
+    }
+
     fn control(&self, method: &str, path: &str) -> anyhow::Result<Vec<u8>> {
+        let (status, body) = self.request(method, path, &[])?;
+        if status != 200 {
+            bail!("{method} {}/_sandbox/{path} answered {status}: {}", self.url(), String::from_utf8_lossy(&body));
+        }
+        Ok(body)
+    }
+
+    /// One request to a control path: its status and body.
+    fn request(&self, method: &str, path: &str, body: &[u8]) -> anyhow::Result<(u16, Vec<u8>)> {
         let what = || format!("{method} {}/_sandbox/{path}", self.url());
         let mut stream = TcpStream::connect(&self.addr).with_context(what)?;
-        write!(stream, "{method} /_sandbox/{path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", self.addr)
-            .with_context(what)?;
+        write!(
+            stream,
+            "{method} /_sandbox/{path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\n\r\n",
+            self.addr,
+            body.len()
+        )
+        .with_context(what)?;
+        stream.write_all(body).with_context(what)?;
         let mut answer = Vec::new();
         stream.read_to_end(&mut answer).with_context(what)?;
         let split =
             answer.windows(4).position(|w| w == b"\r\n\r\n").with_context(|| format!("{}: no HTTP answer", what()))?;
         let head = String::from_utf8_lossy(&answer[..split]);
-        if !head.starts_with("HTTP/1.1 200") {
-            bail!("{}: {}", what(), head.lines().next().unwrap_or_default());
-        }
-        Ok(answer.split_off(split + 4))
+        // "HTTP/1.1 200 OK"
+        let status = head.split_whitespace().nth(1).and_then(|code| code.parse().ok()).with_context(|| {
+            format!("{}: not an HTTP status line: {}", what(), head.lines().next().unwrap_or_default())
+        })?;
+        Ok((status, answer.split_off(split + 4)))
     }
 }
 
