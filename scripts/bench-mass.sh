@@ -16,7 +16,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${CARGO_TARGET_DIR:-target}"
-cargo build --quiet --release -p offboard-cli -p offboard-bench
+# Two builds, not one: building both packages at once would unify their dependencies' features
+# and give a different `offboard` from the one `cargo build --release -p offboard-cli` makes.
+cargo build --quiet --release -p offboard-cli
+cargo build --quiet --release -p offboard-bench
 "$target/release/bench-mass" --offboard "$target/release/offboard" --out-dir "$target/bench-mass" "$@"
 for arg in "$@"; do
     if [[ $arg == --readme ]]; then
