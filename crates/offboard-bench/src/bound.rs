@@ -31,6 +31,9 @@ pub struct Workload {
     pub users: u64,
     pub groups: u64,
     pub permission_sets: u64,
+    /// Permission sets the plan shows (of the leavers' assignments and of what remains to them
+    /// through groups): each needs one `DescribePermissionSet` for its name.
+    pub named_permission_sets: u64,
     /// Direct account assignments of each leaver.
     pub leaver_assignments: Vec<u64>,
     /// Group memberships of each leaver.
@@ -146,11 +149,12 @@ fn batches(n: u64, size: u64) -> u64 {
 /// - **plan, per principal**: `ListInstances`; `GetUserId` + `DescribeUser` per leaver;
 ///   `ListGroupMembershipsForMember` and `ListAccountAssignmentsForPrincipal` per leaver (100 per
 ///   page); per group a leaver is in, `DescribeGroup` + `ListAccountAssignmentsForPrincipal` (what
-///   remains through it); `DescribePermissionSet` per permission set (names for the plan);
+///   remains through it); `DescribePermissionSet` per permission set the plan shows (its name);
 ///   `DescribeUserStackAssociations` per leaver user name.
 /// - **plan, per container**: `ListInstances`; `ListUsers` and `ListGroups` (100 per page);
 ///   `ListGroupMemberships` per group; `ListPermissionSets`, `ListAccountsForProvisionedPermissionSet`
-///   and `DescribePermissionSet` per permission set; `ListAccountAssignments` per provisioned
+///   per permission set, `DescribePermissionSet` per permission set the plan shows;
+///   `ListAccountAssignments` per provisioned
 ///   (account, permission set) pair (100 per page); `DescribeStacks` and
 ///   `DescribeUserStackAssociations` per stack (25 per page: the model's maximum).
 /// - Kendra has one strategy: `DescribeIndex`, `ListEntityPersonas` (100 per page) and
@@ -179,7 +183,7 @@ pub fn lower_bound(w: &Workload, s: Settings) -> Bound {
             + ic_page_sum(&w.leaver_memberships)
             + ic_page_sum(&w.leaver_assignments)
             + w.leaver_group_assignments.iter().map(|&n| 1 + pages(n, IC_PAGE)).sum::<u64>()
-            + w.permission_sets,
+            + w.named_permission_sets,
         per_container: list_instances
             + pages(w.users, IC_PAGE)
             + pages(w.groups, IC_PAGE)
@@ -187,7 +191,7 @@ pub fn lower_bound(w: &Workload, s: Settings) -> Bound {
             + pages(w.permission_sets, IC_PAGE)
             + ic_page_sum(&w.accounts_per_permission_set)
             + ic_page_sum(&w.pair_assignments)
-            + w.permission_sets,
+            + w.named_permission_sets,
     };
     let plan_appstream = Estimate {
         per_principal: w.leavers,
@@ -248,6 +252,7 @@ mod tests {
             users: 4,
             groups: 2,
             permission_sets: 4,
+            named_permission_sets: 3,
             leaver_assignments: vec![3, 3],
             leaver_memberships: vec![1, 2],
             leaver_group_assignments: vec![1, 1],
@@ -269,14 +274,14 @@ mod tests {
     #[test]
     fn plan_counts_both_strategies_and_takes_the_cheaper() {
         let b = lower_bound(&tiny(), Settings { deletion_delay_s: 0.0, cap: 10 });
-        // 1 + 4 resolve + 2 memberships + 2 assignments + 2 × (1 + 1) groups + 4 permission sets
-        assert_eq!(b.plan.identity_center.per_principal, 17);
-        // 1 + 1 users + 1 groups + 2 memberships + 1 + 4 accounts + 7 pairs + 4 permission sets
-        assert_eq!(b.plan.identity_center.per_container, 21);
-        assert_eq!(b.plan.identity_center.necessary(), 17);
+        // 1 + 4 resolve + 2 memberships + 2 assignments + 2 × (1 + 1) groups + 3 permission sets shown
+        assert_eq!(b.plan.identity_center.per_principal, 16);
+        // 1 + 1 users + 1 groups + 2 memberships + 1 + 4 accounts + 7 pairs + 3 permission sets shown
+        assert_eq!(b.plan.identity_center.per_container, 20);
+        assert_eq!(b.plan.identity_center.necessary(), 16);
         assert_eq!(b.plan.appstream, Estimate { per_principal: 2, per_container: 3 });
         assert_eq!(b.plan.kendra.necessary(), 3);
-        assert!((b.plan.seconds() - 17.0 / 20.0).abs() < 1e-9);
+        assert!((b.plan.seconds() - 16.0 / 20.0).abs() < 1e-9);
         assert_eq!(b.plan.limited_by(), "Identity Center quota");
     }
 

@@ -240,12 +240,21 @@ fn workload(
         .filter(|users| users.iter().any(|u| u.starts_with("leaver-")))
         .map(|users| count(users.len()))
         .collect();
+    // Permission sets the plan must name: those of the leavers' assignments and of what remains
+    // to them through their groups.
+    let leaver_group_names: BTreeSet<String> = leaver_groups.iter().map(|&g| group_name(g)).collect();
+    let named_permission_sets: BTreeSet<u32> = pairs
+        .iter()
+        .filter(|(_, p)| p.touched || p.groups.iter().any(|g| leaver_group_names.contains(g)))
+        .map(|(&(_, ps), _)| ps)
+        .collect();
     let users = u64::from(shape.leavers) + u64::from(shape.stayers);
     Workload {
         leavers: u64::from(shape.leavers),
         users,
         groups: u64::from(shape.groups),
         permission_sets: u64::from(shape.permission_sets),
+        named_permission_sets: count(named_permission_sets.len()),
         leaver_assignments: vec![u64::from(shape.assignments); shape.leavers as usize],
         leaver_memberships: leaver_memberships.to_vec(),
         leaver_group_assignments: leaver_groups.iter().map(|&g| group_assignments[g as usize]).collect(),

@@ -175,7 +175,7 @@ pub fn markdown(o: &Outcome) -> String {
         let _ = writeln!(
             w,
             "Checks: the sandbox held the generated organisation; the plan removes exactly the leavers' assignments, \
-             associations and personas{}.",
+             associations, personas and experience accesses{}.",
             if o.apply.is_some() {
                 "; after the apply no leaver holds any of them and no stayer or group lost anything"
             } else {
