@@ -78,12 +78,43 @@ pub struct Estimate {
     pub per_principal: u64,
     /// Reading container by container (users, groups, permission sets, pairs, stacks).
     pub per_container: u64,
+    /// Each service of the quota read the cheaper way (Identity Store users, memberships and
+    /// group names, Identity Center assignments are separate choices): never more than either.
+    pub per_service: u64,
 }
 
 impl Estimate {
-    /// The necessary calls: the cheaper strategy.
+    /// The same calls either way.
+    fn fixed(calls: u64) -> Estimate {
+        Estimate { per_principal: calls, per_container: calls, per_service: calls }
+    }
+
+    /// One service's two costs.
+    fn choice(per_principal: u64, per_container: u64) -> Estimate {
+        Estimate { per_principal, per_container, per_service: per_principal.min(per_container) }
+    }
+
+    /// The necessary calls: every service read the cheaper way.
     pub fn necessary(&self) -> u64 {
-        self.per_principal.min(self.per_container)
+        self.per_service.min(self.per_principal).min(self.per_container)
+    }
+}
+
+impl std::ops::Add for Estimate {
+    type Output = Estimate;
+    fn add(self, o: Estimate) -> Estimate {
+        Estimate {
+            per_principal: self.per_principal + o.per_principal,
+            per_container: self.per_container + o.per_container,
+            per_service: self.per_service + o.per_service,
+        }
+    }
+}
+
+impl std::ops::Mul<u64> for Estimate {
+    type Output = Estimate;
+    fn mul(self, k: u64) -> Estimate {
+        Estimate { per_principal: self.per_principal * k, per_container: self.per_container * k, per_service: self.per_service * k }
     }
 }
 
@@ -144,83 +175,72 @@ fn batches(n: u64, size: u64) -> u64 {
 
 /// **The lower bound.** For each quota (Identity Center = sso-admin + identitystore at 20 TPS,
 /// AppStream at 10, Kendra at 10) the *necessary* calls are those of the cheaper of two read
-/// strategies:
+/// strategies, chosen service by service (as offboard chooses):
 ///
-/// - **plan, per principal**: `ListInstances`; `GetUserId` + `DescribeUser` per leaver;
-///   `ListGroupMembershipsForMember` and `ListAccountAssignmentsForPrincipal` per leaver (100 per
-///   page); per group a leaver is in, `DescribeGroup` + `ListAccountAssignmentsForPrincipal` (what
-///   remains through it); `DescribePermissionSet` per permission set the plan shows (its name);
-///   `DescribeUserStackAssociations` per leaver user name.
-/// - **plan, per container**: `ListInstances`; `ListUsers` and `ListGroups` (100 per page);
-///   `ListGroupMemberships` per group; `ListPermissionSets`, `ListAccountsForProvisionedPermissionSet`
-///   per permission set, `DescribePermissionSet` per permission set the plan shows;
-///   `ListAccountAssignments` per provisioned
-///   (account, permission set) pair (100 per page); `DescribeStacks` and
-///   `DescribeUserStackAssociations` per stack (25 per page: the model's maximum).
-/// - Kendra has one strategy: `DescribeIndex`, `ListEntityPersonas` (100 per page) and
+/// - **Identity Store users**: `GetUserId` + `DescribeUser` per leaver, or `ListUsers` (100 per
+///   page).
+/// - **memberships and group names**: `ListGroupMembershipsForMember` per leaver (100 per page)
+///   and `DescribeGroup` per group a leaver is in, or `ListGroups` and `ListGroupMemberships`
+///   per group.
+/// - **Identity Center assignments**: `ListAccountAssignmentsForPrincipal` per leaver and per
+///   group a leaver is in (100 per page), or `ListPermissionSets`,
+///   `ListAccountsForProvisionedPermissionSet` per permission set and `ListAccountAssignments`
+///   per provisioned (account, permission set) pair (100 per page).
+/// - always `ListInstances`, and `DescribePermissionSet` per permission set the plan shows.
+/// - **AppStream**: `DescribeUserStackAssociations` per leaver user name, or `DescribeStacks`
+///   and `DescribeUserStackAssociations` per stack (25 per page: the model's maximum).
+/// - **Kendra** has one strategy: `DescribeIndex`, `ListEntityPersonas` (100 per page) and
 ///   `ListExperienceEntities` (10 per page).
 /// - **apply** = one call per removal (`DeleteAccountAssignment` per assignment; batches of 25
 ///   for `BatchDisassociateUserStack` and `DisassociatePersonasFromEntities`, 40 for
 ///   `DisassociateEntitiesFromExperience`) + ⌈IC deletions ÷ cap⌉ `ListAccountAssignmentDeletionStatus`
-///   pages + the re-reads before acting, by the cheaper strategy restricted to what the plan
-///   touches (per principal: `ListInstances`, `GetUserId` + `DescribeUser` and
-///   `ListAccountAssignmentsForPrincipal` per leaver, `DescribeUserStackAssociations` per leaver;
-///   per container: `ListInstances`, `ListUsers`, `ListAccountAssignments` per touched pair,
-///   `DescribeUserStackAssociations` per touched stack; Kendra as in plan).
+///   pages + resolving the leavers again + reading what the plan touches twice, before acting
+///   and after (offboard verifies every removal), each the cheaper way: per principal
+///   (`ListAccountAssignmentsForPrincipal` and `DescribeUserStackAssociations` per leaver) or
+///   per container (`ListAccountAssignments` per touched pair, `DescribeUserStackAssociations`
+///   per touched stack); Kendra as in plan, twice.
 ///
 /// Plan bound = max over quotas of necessary ÷ TPS. Apply bound = max(the same for apply's
 /// calls, IC deletions × deletion delay ÷ cap): at most `cap` deletions are outstanding, each for
 /// the delay.
 pub fn lower_bound(w: &Workload, s: Settings) -> Bound {
     let ic_page_sum = |v: &[u64]| v.iter().map(|&n| pages(n, IC_PAGE)).sum::<u64>();
-    let list_instances = 1;
-    let resolve_leavers = 2 * w.leavers;
+    let always = Estimate::fixed(1 + w.named_permission_sets);
+    let users = Estimate::choice(2 * w.leavers, pages(w.users, IC_PAGE));
 
     // Plan.
-    let plan_ic = Estimate {
-        per_principal: list_instances
-            + resolve_leavers
-            + ic_page_sum(&w.leaver_memberships)
-            + ic_page_sum(&w.leaver_assignments)
-            + w.leaver_group_assignments.iter().map(|&n| 1 + pages(n, IC_PAGE)).sum::<u64>()
-            + w.named_permission_sets,
-        per_container: list_instances
-            + pages(w.users, IC_PAGE)
-            + pages(w.groups, IC_PAGE)
-            + ic_page_sum(&w.group_members)
-            + pages(w.permission_sets, IC_PAGE)
+    let memberships = Estimate::choice(
+        ic_page_sum(&w.leaver_memberships) + w.leaver_group_assignments.len() as u64,
+        pages(w.groups, IC_PAGE) + ic_page_sum(&w.group_members),
+    );
+    let assignments = Estimate::choice(
+        ic_page_sum(&w.leaver_assignments) + ic_page_sum(&w.leaver_group_assignments),
+        pages(w.permission_sets, IC_PAGE)
             + ic_page_sum(&w.accounts_per_permission_set)
-            + ic_page_sum(&w.pair_assignments)
-            + w.named_permission_sets,
-    };
-    let plan_appstream = Estimate {
-        per_principal: w.leavers,
-        per_container: pages(w.stacks, APPSTREAM_PAGE)
-            + w.stack_associations.iter().map(|&n| pages(n, APPSTREAM_PAGE)).sum::<u64>(),
-    };
+            + ic_page_sum(&w.pair_assignments),
+    );
+    let plan_ic = always + users + memberships + assignments;
+    let plan_appstream = Estimate::choice(
+        w.leavers,
+        pages(w.stacks, APPSTREAM_PAGE) + w.stack_associations.iter().map(|&n| pages(n, APPSTREAM_PAGE)).sum::<u64>(),
+    );
     let kendra_read = 1 + pages(w.personas, PERSONA_PAGE) + pages(w.experience_entities, EXPERIENCE_ENTITY_PAGE);
-    let plan_kendra = Estimate { per_principal: kendra_read, per_container: kendra_read };
+    let plan_kendra = Estimate::fixed(kendra_read);
 
-    // Apply.
+    // Apply: resolve again, read what the plan touches before acting and after.
     let ic_deletions: u64 = w.leaver_assignments.iter().sum();
     let ic_removals = ic_deletions + batches(ic_deletions, s.cap.max(1));
-    let apply_ic = Estimate {
-        per_principal: ic_removals + list_instances + resolve_leavers + ic_page_sum(&w.leaver_assignments),
-        per_container: ic_removals
-            + list_instances
-            + pages(w.users, IC_PAGE)
-            + ic_page_sum(&w.touched_pair_assignments),
-    };
+    let touched = Estimate::choice(ic_page_sum(&w.leaver_assignments), ic_page_sum(&w.touched_pair_assignments));
+    let apply_ic = Estimate::fixed(ic_removals + 1) + users + touched * 2;
     let appstream_removals = batches(w.leaver_associations, APPSTREAM_BATCH);
-    let apply_appstream = Estimate {
-        per_principal: appstream_removals + w.leavers,
-        per_container: appstream_removals
-            + w.touched_stack_associations.iter().map(|&n| pages(n, APPSTREAM_PAGE)).sum::<u64>(),
-    };
+    let touched_stacks = Estimate::choice(
+        w.leavers,
+        w.touched_stack_associations.iter().map(|&n| pages(n, APPSTREAM_PAGE)).sum::<u64>(),
+    );
+    let apply_appstream = Estimate::fixed(appstream_removals) + touched_stacks * 2;
     let kendra_removals =
         batches(w.leaver_personas, PERSONA_BATCH) + batches(w.leaver_experience_entities, EXPERIENCE_ENTITY_BATCH);
-    let apply_kendra =
-        Estimate { per_principal: kendra_removals + kendra_read, per_container: kendra_removals + kendra_read };
+    let apply_kendra = Estimate::fixed(kendra_removals + 2 * kendra_read);
     let deletion_wait_s = ic_deletions as f64 * s.deletion_delay_s / s.cap.max(1) as f64;
 
     Bound {
@@ -272,35 +292,35 @@ mod tests {
     }
 
     #[test]
-    fn plan_counts_both_strategies_and_takes_the_cheaper() {
+    fn plan_counts_both_strategies_and_takes_the_cheaper_per_service() {
         let b = lower_bound(&tiny(), Settings { deletion_delay_s: 0.0, cap: 10 });
-        // 1 + 4 resolve + 2 memberships + 2 assignments + 2 × (1 + 1) groups + 3 permission sets shown
-        assert_eq!(b.plan.identity_center.per_principal, 16);
-        // 1 + 1 users + 1 groups + 2 memberships + 1 + 4 accounts + 7 pairs + 3 permission sets shown
-        assert_eq!(b.plan.identity_center.per_container, 20);
-        assert_eq!(b.plan.identity_center.necessary(), 16);
-        assert_eq!(b.plan.appstream, Estimate { per_principal: 2, per_container: 3 });
+        // 1 + 3 permission sets shown; users 4 | 1; memberships 2 + 2 | 1 + 2; assignments 2 + 2 | 1 + 4 + 7
+        assert_eq!(b.plan.identity_center.per_principal, 4 + 4 + 4 + 4);
+        assert_eq!(b.plan.identity_center.per_container, 4 + 1 + 3 + 12);
+        assert_eq!(b.plan.identity_center.per_service, 4 + 1 + 3 + 4);
+        assert_eq!(b.plan.identity_center.necessary(), 12);
+        assert_eq!(b.plan.appstream, Estimate { per_principal: 2, per_container: 3, per_service: 2 });
         assert_eq!(b.plan.kendra.necessary(), 3);
-        assert!((b.plan.seconds() - 16.0 / 20.0).abs() < 1e-9);
+        assert!((b.plan.seconds() - 12.0 / 20.0).abs() < 1e-9);
         assert_eq!(b.plan.limited_by(), "Identity Center quota");
     }
 
     #[test]
-    fn apply_adds_removals_status_pages_and_re_reads() {
+    fn apply_adds_removals_status_pages_and_reads_before_and_after() {
         let b = lower_bound(&tiny(), Settings { deletion_delay_s: 0.0, cap: 4 });
         assert_eq!(b.ic_deletions, 6);
-        // 6 deletions + ⌈6 ÷ 4⌉ status pages, then re-reads: 1 + 4 + 2 per principal, 1 + 1 + 5 per pair
-        assert_eq!(b.apply.identity_center, Estimate { per_principal: 15, per_container: 15 });
-        assert_eq!(b.apply.appstream, Estimate { per_principal: 3, per_container: 2 });
-        // 1 persona batch + 1 entity batch + 3 reads
-        assert_eq!(b.apply.kendra.necessary(), 5);
+        // 6 deletions + ⌈6 ÷ 4⌉ status pages + ListInstances; users 4 | 1; twice 2 per principal | 5 per pair
+        assert_eq!(b.apply.identity_center, Estimate { per_principal: 9 + 4 + 4, per_container: 9 + 1 + 10, per_service: 9 + 1 + 4 });
+        assert_eq!(b.apply.appstream, Estimate { per_principal: 1 + 4, per_container: 1 + 2, per_service: 3 });
+        // 1 persona batch + 1 entity batch + 3 reads twice
+        assert_eq!(b.apply.kendra.necessary(), 8);
         assert_eq!(b.apply.deletion_wait_s, 0.0);
     }
 
     #[test]
     fn the_deletion_wait_bounds_apply_when_it_is_longer() {
         let b = lower_bound(&tiny(), Settings { deletion_delay_s: 3.0, cap: 2 });
-        // 6 deletions × 3 s ÷ 2 outstanding = 9 s, far above 16 calls ÷ 20 TPS
+        // 6 deletions × 3 s ÷ 2 outstanding = 9 s, far above 14 calls ÷ 20 TPS
         assert!((b.apply.seconds() - 9.0).abs() < 1e-9);
         assert_eq!(b.apply.limited_by(), "deletion wait");
         assert!(b.plan.deletion_wait_s == 0.0);
@@ -322,6 +342,6 @@ mod tests {
         assert_eq!(b.plan.identity_center.per_principal, 7);
         assert_eq!(b.plan.appstream.per_container, 1 + 3);
         assert_eq!(b.ic_deletions, 250);
-        assert_eq!(b.apply.identity_center.per_principal, 250 + 25 + 1 + 2 + 3);
+        assert_eq!(b.apply.identity_center.per_principal, 250 + 25 + 1 + 2 + 3 * 2);
     }
 }

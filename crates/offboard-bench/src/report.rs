@@ -46,7 +46,7 @@ fn verdict(value: f64, target: f64) -> &'static str {
 }
 
 fn estimate(e: Estimate) -> String {
-    format!("{} / {} → **{}**", e.per_principal, e.per_container, e.necessary())
+    format!("{} / {} / {} → **{}**", e.per_principal, e.per_container, e.per_service, e.necessary())
 }
 
 fn seconds(s: f64) -> String {
@@ -129,7 +129,7 @@ pub fn markdown(o: &Outcome) -> String {
     let _ = writeln!(
         w,
         "| against the lower bound | plan | apply | target |\n|---|---:|---:|---|\n\
-         | necessary IC calls (per principal / per container → cheaper) | {} | {} | |\n\
+         | necessary IC calls (per principal / per container / each service its cheaper → necessary) | {} | {} | |\n\
          | necessary AppStream calls | {} | {} | |\n| necessary Kendra calls | {} | {} | |\n\
          | deletion wait: {} IC deletions × {} s ÷ cap {} | — | {} | |",
         estimate(b.plan.identity_center),
