@@ -114,7 +114,11 @@ impl std::ops::Add for Estimate {
 impl std::ops::Mul<u64> for Estimate {
     type Output = Estimate;
     fn mul(self, k: u64) -> Estimate {
-        Estimate { per_principal: self.per_principal * k, per_container: self.per_container * k, per_service: self.per_service * k }
+        Estimate {
+            per_principal: self.per_principal * k,
+            per_container: self.per_container * k,
+            per_service: self.per_service * k,
+        }
     }
 }
 
@@ -310,7 +314,10 @@ mod tests {
         let b = lower_bound(&tiny(), Settings { deletion_delay_s: 0.0, cap: 4 });
         assert_eq!(b.ic_deletions, 6);
         // 6 deletions + ⌈6 ÷ 4⌉ status pages + ListInstances; users 4 | 1; twice 2 per principal | 5 per pair
-        assert_eq!(b.apply.identity_center, Estimate { per_principal: 9 + 4 + 4, per_container: 9 + 1 + 10, per_service: 9 + 1 + 4 });
+        assert_eq!(
+            b.apply.identity_center,
+            Estimate { per_principal: 9 + 4 + 4, per_container: 9 + 1 + 10, per_service: 9 + 1 + 4 }
+        );
         assert_eq!(b.apply.appstream, Estimate { per_principal: 1 + 4, per_container: 1 + 2, per_service: 3 });
         // 1 persona batch + 1 entity batch + 3 reads twice
         assert_eq!(b.apply.kendra.necessary(), 8);

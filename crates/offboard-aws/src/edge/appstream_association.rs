@@ -162,7 +162,7 @@ async fn by_stack(
 ) -> Result<Option<std::collections::HashMap<String, BTreeSet<Grant>>>, CallFailure> {
     let strategy = s.limits.read_strategy;
     let (stacks, listing) = match &app.stacks {
-        StackSelection::Named(names) => (names.iter().cloned().collect::<Vec<_>>(), 0),
+        StackSelection::Named(names) => (names.to_vec(), 0),
         StackSelection::All => {
             let budget = strategy.budget(per_principal);
             if budget == 0 {
