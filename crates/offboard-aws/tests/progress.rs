@@ -5,22 +5,11 @@
 mod common;
 
 use common::*;
-use offboard_aws::{Clients, ConnectOptions, Limits, ProgressSnapshot};
-use offboard_sandbox::{AwsService, Faults, Org, RunningSandbox, Sandbox};
+use offboard_aws::{Clients, Limits, ProgressSnapshot};
+use offboard_sandbox::{AwsService, Faults, RunningSandbox};
 
 async fn start(faults: Faults) -> (RunningSandbox, Clients) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/sandbox/org.yaml");
-    let org = Org::from_path(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()));
-    let sandbox = Sandbox::start(org, faults).await.expect("sandbox starts");
-    let clients = Clients::connect(&ConnectOptions {
-        endpoint_url: Some(sandbox.url()),
-        region: Some("us-east-1".into()),
-        profile: None,
-        static_credentials: true,
-    })
-    .await
-    .expect("clients for the sandbox");
-    (sandbox, clients)
+    start_sandbox(example_org(), faults).await
 }
 
 /// Requests the sandbox logged, plus the STS calls it answers without logging them.

@@ -5,25 +5,16 @@
 mod common;
 
 use common::*;
-use offboard_aws::{Clients, ConnectOptions, Limits, ReadStrategy};
+use offboard_aws::{Clients, Limits, ReadStrategy};
 use offboard_core::outcome::Outcome;
 use offboard_core::policy::Policy;
 use offboard_core::state::ObservedState;
-use offboard_sandbox::{Faults, Org, RunningSandbox, Sandbox};
+use offboard_sandbox::{Faults, Org, RunningSandbox};
 use proptest::prelude::*;
 use std::fmt::Write as _;
 
 async fn start(org: Org) -> (RunningSandbox, Clients) {
-    let sandbox = Sandbox::start(org, Faults::none()).await.expect("sandbox starts");
-    let clients = Clients::connect(&ConnectOptions {
-        endpoint_url: Some(sandbox.url()),
-        region: Some("us-east-1".into()),
-        profile: None,
-        static_credentials: true,
-    })
-    .await
-    .expect("clients for the sandbox");
-    (sandbox, clients)
+    start_sandbox(org, Faults::none()).await
 }
 
 fn limits(read_strategy: ReadStrategy) -> Limits {

@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use offboard_aws::{ApplyReport, CallStats, Clients, ConnectOptions, Limits};
+use offboard_aws::{ApplyReport, CallStats, Clients, Limits};
 use offboard_core::edge::sso_assignment::DeleteAccountAssignment;
 use offboard_core::grant::{
     AppstreamAssociation, GroupMembership, KendraExperienceEntity, KendraGroupMapping, KendraPersona, SsoAssignment,
@@ -16,7 +16,7 @@ use offboard_core::outcome::OutcomeResult;
 use offboard_core::plan::Plan;
 use offboard_core::principal::{PrincipalKind, PrincipalRef};
 use offboard_core::state::{ObservedState, Resolution};
-use offboard_sandbox::{AwsService, Faults, Org, RunningSandbox, Sandbox, StateSnapshot};
+use offboard_sandbox::{AwsService, Faults, RunningSandbox, StateSnapshot};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
@@ -27,18 +27,7 @@ const ERIN: &str = "erin.fox@northwind.example";
 const INTERNS: &str = "Summer Interns";
 
 async fn start(faults: Faults) -> (RunningSandbox, Clients) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/sandbox/org.yaml");
-    let org = Org::from_path(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()));
-    let sandbox = Sandbox::start(org, faults).await.expect("sandbox starts");
-    let clients = Clients::connect(&ConnectOptions {
-        endpoint_url: Some(sandbox.url()),
-        region: Some("us-east-1".into()),
-        profile: None,
-        static_credentials: true,
-    })
-    .await
-    .expect("clients for the sandbox");
-    (sandbox, clients)
+    start_sandbox(example_org(), faults).await
 }
 
 /// Everything removable in the sandbox, as core grants.

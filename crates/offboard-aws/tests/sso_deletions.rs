@@ -5,10 +5,10 @@
 mod common;
 
 use common::*;
-use offboard_aws::{ApplyReport, Clients, ConnectOptions, Limits};
+use offboard_aws::{ApplyReport, Clients, Limits};
 use offboard_core::grant::Grant;
 use offboard_core::outcome::OutcomeResult;
-use offboard_sandbox::{Faults, LoggedRequest, Org, RunningSandbox, Sandbox};
+use offboard_sandbox::{Faults, LoggedRequest, Org, RunningSandbox};
 use std::fmt::Write;
 use std::time::Duration;
 
@@ -50,16 +50,7 @@ fn org(accounts: usize) -> Org {
 }
 
 async fn start(org: Org) -> (RunningSandbox, Clients) {
-    let sandbox = Sandbox::start(org, Faults::none()).await.expect("sandbox starts");
-    let clients = Clients::connect(&ConnectOptions {
-        endpoint_url: Some(sandbox.url()),
-        region: Some("us-east-1".into()),
-        profile: None,
-        static_credentials: true,
-    })
-    .await
-    .expect("clients for the sandbox");
-    (sandbox, clients)
+    start_sandbox(org, Faults::none()).await
 }
 
 /// Plan the removal of `leavers`' access, then apply it under `faults`.

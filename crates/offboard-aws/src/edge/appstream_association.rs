@@ -112,13 +112,24 @@ impl BatchEdge for AppstreamAssociation {
     }
 }
 
-/// Every stack association of one user (all pages of `DescribeUserStackAssociations` by
-/// `UserName` + `AuthenticationType`).
-async fn associations_of(
+/// What one `DescribeUserStackAssociations` listing asks for: a user's associations, or a
+/// stack's.
+#[derive(Clone, Copy)]
+enum Listing<'a> {
+    User(&'a str),
+    Stack(&'a str),
+}
+
+/// Every association of one user or one stack with `authentication_type` (all pages of
+/// `DescribeUserStackAssociations`; a stack's pages hold up to 25 whatever `MaxResults` asks).
+/// Only rows of exactly what was asked are kept: an endpoint that ignores the filter must not
+/// make another user's association look like this one's. A stack AppStream does not know has
+/// none, as a per-user listing would show.
+async fn associations(
     s: &Session<'_>,
-    user_name: &str,
+    of: Listing<'_>,
     authentication_type: &str,
-) -> Result<BTreeSet<Grant>, CallFailure> {
+) -> Result<Vec<Association>, CallFailure> {
     let auth = AuthenticationType::from(authentication_type);
     let rows = s
         .pages(
@@ -126,30 +137,54 @@ async fn associations_of(
             "DescribeUserStackAssociations",
             Retry::Yes,
             |token| {
-                s.clients
-                    .appstream
-                    .describe_user_stack_associations()
-                    .user_name(user_name)
-                    .authentication_type(auth.clone())
-                    .set_next_token(token)
-                    .send()
+                let request = s.clients.appstream.describe_user_stack_associations().set_next_token(token);
+                match of {
+                    Listing::User(user) => request.user_name(user).authentication_type(auth.clone()),
+                    Listing::Stack(stack) => request.stack_name(stack).max_results(500),
+                }
+                .send()
             },
             |page| (page.user_stack_associations.unwrap_or_default(), page.next_token),
         )
-        .await?;
-    // Keep only what was asked for: an endpoint that ignores the filter must not make another
-    // user's association look like this one's.
+        .await;
+    let rows = match (rows, of) {
+        (Err(f), Listing::Stack(_)) if f.kind == crate::error::FailureKind::NotFound => Vec::new(),
+        (other, _) => other?,
+    };
     Ok(rows
         .iter()
-        .filter(|a| a.user_name() == Some(user_name) && a.authentication_type() == Some(&auth))
+        .filter(|a| a.authentication_type() == Some(&auth))
+        .filter(|a| match of {
+            Listing::User(user) => a.user_name() == Some(user),
+            Listing::Stack(stack) => a.stack_name() == Some(stack),
+        })
         .filter_map(|a| {
-            Some(Grant::AppstreamAssociation(AppstreamAssociation {
+            Some(Association {
                 stack_name: a.stack_name()?.to_owned(),
-                user_name: user_name.to_owned(),
+                user_name: a.user_name()?.to_owned(),
                 authentication_type: authentication_type.to_owned(),
-            }))
+            })
         })
         .collect())
+}
+
+/// Every stack association of one user, as grants.
+async fn associations_of(
+    s: &Session<'_>,
+    user_name: &str,
+    authentication_type: &str,
+) -> Result<BTreeSet<Grant>, CallFailure> {
+    let found = associations(s, Listing::User(user_name), authentication_type).await?;
+    Ok(found.into_iter().map(Grant::AppstreamAssociation).collect())
+}
+
+/// Every association of one stack.
+async fn associations_in(
+    s: &Session<'_>,
+    stack_name: &str,
+    authentication_type: &str,
+) -> Result<Vec<Association>, CallFailure> {
+    associations(s, Listing::Stack(stack_name), authentication_type).await
 }
 
 /// Every association of the configured authentication type in the configured stacks, by user
@@ -198,49 +233,6 @@ async fn by_stack(
         }
     }
     Ok(Some(by_user))
-}
-
-/// Every association of one stack with `authentication_type` (all pages of
-/// `DescribeUserStackAssociations` by `StackName`, up to 25 per page). A stack AppStream does not
-/// know has none, as a per-user listing would show.
-async fn associations_in(
-    s: &Session<'_>,
-    stack_name: &str,
-    authentication_type: &str,
-) -> Result<Vec<Association>, CallFailure> {
-    let auth = AuthenticationType::from(authentication_type);
-    let rows = s
-        .pages(
-            Service::AppStream,
-            "DescribeUserStackAssociations",
-            Retry::Yes,
-            |token| {
-                s.clients
-                    .appstream
-                    .describe_user_stack_associations()
-                    .stack_name(stack_name)
-                    .max_results(500)
-                    .set_next_token(token)
-                    .send()
-            },
-            |page| (page.user_stack_associations.unwrap_or_default(), page.next_token),
-        )
-        .await;
-    let rows = match rows {
-        Err(f) if f.kind == crate::error::FailureKind::NotFound => Vec::new(),
-        other => other?,
-    };
-    Ok(rows
-        .iter()
-        .filter(|a| a.stack_name() == Some(stack_name) && a.authentication_type() == Some(&auth))
-        .filter_map(|a| {
-            Some(Association {
-                stack_name: stack_name.to_owned(),
-                user_name: a.user_name()?.to_owned(),
-                authentication_type: authentication_type.to_owned(),
-            })
-        })
-        .collect())
 }
 
 /// A per-item failure of `BatchDisassociateUserStack`.

@@ -20,6 +20,29 @@ pub fn policy(config: &str, leavers: &[(&str, &str)]) -> Policy {
     }
 }
 
+/// The example org fixture of the workspace (`examples/sandbox/org.yaml`).
+pub fn example_org() -> offboard_sandbox::Org {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/sandbox/org.yaml");
+    offboard_sandbox::Org::from_path(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
+}
+
+/// A sandbox serving `org` with `faults` over HTTP, and clients pointed at it.
+pub async fn start_sandbox(
+    org: offboard_sandbox::Org,
+    faults: offboard_sandbox::Faults,
+) -> (offboard_sandbox::RunningSandbox, Clients) {
+    let sandbox = offboard_sandbox::Sandbox::start(org, faults).await.expect("sandbox starts");
+    let clients = Clients::connect(&offboard_aws::ConnectOptions {
+        endpoint_url: Some(sandbox.url()),
+        region: Some("us-east-1".into()),
+        profile: None,
+        static_credentials: true,
+    })
+    .await
+    .expect("clients for the sandbox");
+    (sandbox, clients)
+}
+
 /// The example policy repository of the workspace (`policies/`).
 pub fn example_policy() -> Policy {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies");
