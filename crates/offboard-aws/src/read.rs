@@ -83,11 +83,13 @@ pub async fn read_state(clients: &Clients, policy: &Policy, limits: &Limits) -> 
         }
         _ => None,
     };
+    let kendra_entities = edge::SharedEntities::default();
     let at = Where {
         config: cfg,
         instance_arn: instance_arn.as_deref(),
         identity_store_id: store.as_deref(),
         memberships: by_group.as_ref(),
+        kendra_entities: Some(&kendra_entities),
     };
     let memberships = edge::observe(&s, at, &subjects, |sub, phase| {
         phase == Phase::GroupMemberships && sub.leaver.principal.kind == PrincipalKind::User

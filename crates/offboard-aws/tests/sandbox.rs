@@ -237,6 +237,16 @@ async fn read_state_finds_the_example_policies_grants() {
     // DescribeGroup per group (read_strategy.rs).
     assert_eq!(reads_of("DescribeGroup", "GroupId"), 0);
     assert_eq!(sandbox.request_log().iter().filter(|r| r.operation == "ListGroups").count(), 1);
+    // Each experience's entities are listed once (one page each here), for the persona edge and
+    // the experience-entity edge together.
+    let entity_listings: Vec<String> = sandbox
+        .request_log()
+        .iter()
+        .filter(|r| r.operation == "ListExperienceEntities")
+        .map(|r| r.params.get("Id").and_then(|v| v.as_str()).unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(entity_listings.len(), 2, "{entity_listings:?}");
+    assert_ne!(entity_listings[0], entity_listings[1]);
     let interns = by_name(&state, &PrincipalRef::group_name(INTERNS));
     let mut want = expected(INTERNS, &["sso", "kendra"]);
     want.extend(

@@ -30,7 +30,7 @@ impl AccessEdge for KendraExperienceEntity {
         let reads = experiences
             .iter()
             .map(|(index, exp)| async move {
-                entities(s, index, exp).await.map_err(|f| match f.kind {
+                entities_at(s, at.kendra_entities, index, exp).await.map_err(|f| match f.kind {
                     FailureKind::NotFound => AwsError::ExperienceNotFound {
                         index_id: (*index).to_owned(),
                         experience_id: (*exp).to_owned(),
@@ -94,6 +94,50 @@ impl AccessEdge for KendraExperienceEntity {
 impl BatchEdge for KendraExperienceEntity {
     async fn send<'i>(s: &Session<'_>, a: &Action, pending: &[&'i ActionItem]) -> Sent<'i> {
         disassociate_pending(s, a, pending).await
+    }
+}
+
+/// The experience listings of one plan's reads, shared by the persona edge (entity types) and
+/// this one (the entities): both read them at the same time, and one listing answers both.
+/// Only for `read_state`: a re-read before acting must be fresh.
+#[derive(Debug, Default)]
+pub(crate) struct SharedEntities {
+    listed: std::sync::Mutex<std::collections::HashMap<(String, String), std::sync::Arc<OneListing>>>,
+}
+
+/// One experience's listing, read by whoever asks first.
+type OneListing = tokio::sync::OnceCell<Result<Entities, CallFailure>>;
+
+/// Entity id → type, as one experience lists them.
+pub(crate) type Entities = BTreeMap<String, PrincipalKind>;
+
+impl SharedEntities {
+    /// [`entities`], read once per experience however many ask.
+    pub(super) async fn get(
+        &self,
+        s: &Session<'_>,
+        index_id: &str,
+        experience_id: &str,
+    ) -> Result<Entities, CallFailure> {
+        let cell = {
+            let mut listed = self.listed.lock().unwrap_or_else(|p| p.into_inner());
+            listed.entry((index_id.to_owned(), experience_id.to_owned())).or_default().clone()
+        };
+        cell.get_or_init(|| entities(s, index_id, experience_id)).await.clone()
+    }
+}
+
+/// The entities of one experience: from the plan's shared listings when there are some, else
+/// read now.
+pub(super) async fn entities_at(
+    s: &Session<'_>,
+    shared: Option<&SharedEntities>,
+    index_id: &str,
+    experience_id: &str,
+) -> Result<Entities, CallFailure> {
+    match shared {
+        Some(shared) => shared.get(s, index_id, experience_id).await,
+        None => entities(s, index_id, experience_id).await,
     }
 }
 

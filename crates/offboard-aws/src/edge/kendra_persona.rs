@@ -26,7 +26,7 @@ impl AccessEdge for KendraPersona {
         let Some(k) = &at.config.kendra else { return Ok(vec![Seen::default(); subjects.len()]) };
         let experiences: Vec<(&str, &str)> =
             k.indexes.iter().flat_map(|i| i.experiences.iter().map(move |e| (i.id.as_str(), e.as_str()))).collect();
-        let reads = experiences.iter().map(|(index, exp)| experience_personas(s, index, exp)).collect();
+        let reads = experiences.iter().map(|(index, exp)| experience_personas(s, at, index, exp)).collect();
         let listed: Vec<BTreeMap<String, (Persona, Option<PrincipalKind>)>> =
             bounded(reads, s.limits.concurrency).await.into_iter().collect::<Result<_, _>>()?;
         Ok(subjects
@@ -92,6 +92,7 @@ impl BatchEdge for KendraPersona {
 /// lists the entity; a missing experience is a configuration error.
 async fn experience_personas(
     s: &Session<'_>,
+    at: Where<'_>,
     index: &str,
     exp: &str,
 ) -> Result<BTreeMap<String, (Persona, Option<PrincipalKind>)>, AwsError> {
@@ -107,7 +108,8 @@ async fn experience_personas(
     if personas.is_empty() {
         return Ok(BTreeMap::new());
     }
-    let types = super::kendra_experience_entity::entities(s, index, exp).await.map_err(not_found)?;
+    let types =
+        super::kendra_experience_entity::entities_at(s, at.kendra_entities, index, exp).await.map_err(not_found)?;
     Ok(personas
         .into_iter()
         .map(|(id, persona)| {

@@ -13,6 +13,8 @@ mod kendra_group_mapping;
 mod kendra_persona;
 mod sso_assignment;
 
+pub(crate) use kendra_experience_entity::SharedEntities;
+
 use crate::apply::Journal;
 use crate::call::{Session, bounded};
 use crate::error::{AwsError, CallFailure};
@@ -63,6 +65,8 @@ pub(crate) struct Where<'a> {
     /// The memberships of the user leavers, when they were read per group
     /// (`directory::memberships_by_group`): user id → memberships.
     pub memberships: Option<&'a std::collections::HashMap<String, Vec<crate::identitystore::Membership>>>,
+    /// Kendra experience listings shared by the edges that read them (`None`: read each time).
+    pub kendra_entities: Option<&'a kendra_experience_entity::SharedEntities>,
 }
 
 /// Where `apply` and `verify` re-read a plan's grants: the instance and identity store the plan
