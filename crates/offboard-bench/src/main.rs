@@ -153,7 +153,13 @@ fn bench(cli: &Cli) -> anyhow::Result<bool> {
             offboard.display()
         );
     }
+    // Absolute, like the output directory below: offboard runs inside each scenario's directory.
+    let offboard = offboard.canonicalize().with_context(|| format!("cannot resolve {}", offboard.display()))?;
     let out_dir = cli.out_dir.clone().unwrap_or_else(|| std::env::temp_dir().join("offboard-bench-mass"));
+    // Absolute: offboard and the peak-RSS helper run inside each scenario's directory, so a
+    // relative path would be resolved from there (`scripts/bench-mass.sh` passes `target/…`).
+    std::fs::create_dir_all(&out_dir).with_context(|| format!("cannot create {}", out_dir.display()))?;
+    let out_dir = out_dir.canonicalize().with_context(|| format!("cannot resolve {}", out_dir.display()))?;
     let shape = |leavers: u32, assignments: u32, stayers: Option<u32>| Shape {
         leavers,
         stayers: stayers.unwrap_or(leavers),
