@@ -71,11 +71,9 @@ impl Users {
 }
 
 impl Directory {
-    /// List the users and the groups of `store` if that is cheaper than looking `leavers` up.
-    /// `member_listings` is how many per-user membership listings the plan would make (the
-    /// found user leavers, at most): listing the groups can replace them.
+    /// List the users and the groups of `store` if that is cheaper than looking `leavers` up
+    /// (and, for the groups, than reading each user leaver's memberships).
     pub(crate) async fn read(s: &Session<'_>, store: &str, leavers: &[&Leaver]) -> Result<Directory, CallFailure> {
-        let strategy = s.limits.read_strategy;
         let (mut user_lookups, mut group_lookups, mut user_leavers) = (0usize, 0usize, 0usize);
         for l in leavers {
             match (&l.principal.kind, &l.principal.selector) {
@@ -88,22 +86,16 @@ impl Directory {
                 (PrincipalKind::Group, _) => group_lookups += 1,
             }
         }
-        let mut dir = Directory::default();
-        if user_lookups > 0 {
-            let listed = identitystore::list_users(s, store, strategy.budget(user_lookups)).await?;
-            let complete = listed.complete && strategy.budget(user_lookups) > 0;
-            choose(s, "Identity Store users", complete, user_lookups, complete.then_some(listed.pages));
-            dir.users = complete.then(|| Users::new(listed.items));
-        }
         // The groups replace the group leavers' lookups, and (when they are few) each user
         // leaver's membership listing and the `DescribeGroup` of each group a leaver is in.
         let group_calls = group_lookups + user_leavers;
-        if group_calls > 0 {
-            let listed = identitystore::list_groups(s, store, strategy.budget(group_calls)).await?;
-            let complete = listed.complete && strategy.budget(group_calls) > 0;
-            choose(s, "Identity Store groups", complete, group_calls, complete.then_some(listed.pages));
-            dir.groups = complete.then_some(listed.items);
-        }
+        let users =
+            within(s, "Identity Store users", user_lookups, |budget| identitystore::list_users(s, store, budget))
+                .await?;
+        let groups =
+            within(s, "Identity Store groups", group_calls, |budget| identitystore::list_groups(s, store, budget))
+                .await?;
+        let dir = Directory { users: users.map(Users::new), groups };
         Ok(dir)
     }
 
@@ -151,6 +143,31 @@ impl Directory {
     pub(crate) fn groups(&self) -> Option<&[ListedGroup]> {
         self.groups.as_deref()
     }
+}
+
+/// A whole listing, read only while it costs fewer calls than the `lookups` it would replace:
+/// `None` when it would not (not listed at all when forced per principal, or abandoned at the
+/// budget). The choice is logged and announced either way.
+async fn within<T, Fut>(
+    s: &Session<'_>,
+    what: &'static str,
+    lookups: usize,
+    list: impl FnOnce(usize) -> Fut,
+) -> Result<Option<Vec<T>>, CallFailure>
+where
+    Fut: std::future::Future<Output = Result<crate::paginate::Listed<T>, CallFailure>>,
+{
+    if lookups == 0 {
+        return Ok(None);
+    }
+    let budget = s.limits.read_strategy.budget(lookups);
+    if budget == 0 {
+        choose(s, what, false, lookups, None);
+        return Ok(None);
+    }
+    let listed = list(budget).await?;
+    choose(s, what, listed.complete, lookups, listed.complete.then_some(listed.pages));
+    Ok(listed.complete.then_some(listed.items))
 }
 
 fn found_user(u: &ListedUser) -> Resolution {

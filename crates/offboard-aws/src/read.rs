@@ -24,8 +24,8 @@
 //! - AppStream: `DescribeUserStackAssociations` per user and distinct name (declared, userName,
 //!   primary email), also for users the Identity Store does not know; or per configured stack
 //!   (up to 25 per page; `"*"` lists the stacks first with `DescribeStacks`);
-//! - `ListEntityPersonas` per experience, `ListExperienceEntities` per experience twice (the
-//!   persona edge reads entity types, the entity edge the entities), once for all leavers;
+//! - `ListEntityPersonas` and `ListExperienceEntities` per experience, once for all leavers
+//!   (the persona edge's entity types and the entity edge share one listing);
 //! - `DescribePrincipalMapping` per group with `kendra_group_id`, per index: at index level and
 //!   at each configured data source;
 //! - `DescribePermissionSet` per distinct permission set seen, for labels only.
