@@ -61,7 +61,7 @@ impl AccessEdge for GroupMembership {
                     let read = match at.identity_store_id {
                         Some(store) => crate::identitystore::members_of(s, store, &group)
                             .await
-                            .map(|rows| rows.into_iter().flat_map(|(user, m)| as_grants(&user, vec![m])).collect()),
+                            .map(|rows| rows.into_iter().map(|(user, m)| as_grant(&user, m)).collect()),
                         None => Err(no_store("ListGroupMemberships")),
                     };
                     (found, read)
@@ -104,16 +104,15 @@ async fn memberships_grants(s: &Session<'_>, store: &str, user_id: &str) -> Resu
 }
 
 fn as_grants(user_id: &str, listed: Vec<crate::identitystore::Membership>) -> BTreeSet<Grant> {
-    listed
-        .into_iter()
-        .map(|m| {
-            Grant::GroupMembership(GroupMembership {
-                group_id: m.group_id,
-                member_id: user_id.to_owned(),
-                membership_id: m.membership_id,
-            })
-        })
-        .collect()
+    listed.into_iter().map(|m| as_grant(user_id, m)).collect()
+}
+
+fn as_grant(user_id: &str, m: crate::identitystore::Membership) -> Grant {
+    Grant::GroupMembership(GroupMembership {
+        group_id: m.group_id,
+        member_id: user_id.to_owned(),
+        membership_id: m.membership_id,
+    })
 }
 
 /// A plan without an identity store cannot hold memberships (the planner builds every
