@@ -14,11 +14,16 @@
 //!    `apply` itself never fails: the report (and the journal) says what happened to each item.
 //! 4. Right before each removal call, an intent record for its items goes to the journal
 //!    ([`Journal::intend`]); the item's outcome follows when the call is answered.
+//! 5. Once a phase is done, its grants are re-read to prove the result
+//!    ([`ApplyReport::still_present`]). That re-read runs while the later phases remove: it only
+//!    reads, so removals still go strictly in phase order, and the proof of a long Identity
+//!    Center phase does not add its minute of reads to the end of the run.
 
 use crate::call::Session;
 use crate::clients::{CallStats, Clients};
 use crate::edge;
 use crate::error::CallFailure;
+use futures::StreamExt;
 use crate::limits::Limits;
 use crate::progress::CallSummary;
 use offboard_core::edge::check_action;
@@ -29,10 +34,14 @@ use offboard_core::refusal::Refusal;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-/// What `apply` did: one outcome per action item, in completion order, and the calls it made.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// What `apply` did: one outcome per action item, in completion order, what the re-read after
+/// each phase still found, and the calls it made.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApplyReport {
     pub outcomes: Vec<Outcome>,
+    /// The plan's grants a re-read after their phase still found, in plan order (as
+    /// [`verify`](crate::verify) reports them); the first failed re-read if one failed.
+    pub still_present: Result<Vec<Grant>, CallFailure>,
     /// AWS calls made by this apply (re-reads and polls included), by operation.
     pub calls: CallStats,
     /// Throttling answers and retries among those calls.
@@ -77,41 +86,73 @@ pub async fn apply(
     let s = Session::new(clients, limits);
     let mut journal = Journal { sink, outcomes: Vec::new(), session: &s };
     let at = edge::Place::of(plan);
+    // Phases done, for the verifier below (rule 5).
+    let (done, mut verify_queue) = futures::channel::mpsc::unbounded::<Phase>();
 
-    for phase in Phase::ALL {
-        let mut actions = Vec::new();
-        for a in plan.actions.iter().filter(|a| a.phase == phase) {
-            match check_action(a) {
-                Ok(()) => actions.push(a),
-                Err(mismatch) => {
-                    let error =
-                        Refusal::RequestMismatch { action_id: a.id.clone(), detail: mismatch.detail }.to_string();
-                    for item in &a.items {
-                        journal.record(outcome(
-                            a,
-                            item,
-                            &CallInfo::NONE,
-                            OutcomeResult::Failed { error: error.clone() },
-                        ));
-                    }
-                }
+    let removing = async {
+        for phase in Phase::ALL {
+            remove_phase(&s, at, plan, phase, &mut journal).await;
+            let _ = done.unbounded_send(phase);
+        }
+        drop(done);
+    };
+    let verifying = async {
+        let mut still_present = Vec::new();
+        while let Some(phase) = verify_queue.next().await {
+            let grants: Vec<&Grant> = plan
+                .actions
+                .iter()
+                .filter(|a| a.phase == phase)
+                .flat_map(|a| a.items.iter().map(|i| &i.grant))
+                .collect();
+            if grants.is_empty() {
+                continue;
             }
+            // The first failure ends the proof: later phases are not read for nothing.
+            still_present.extend(crate::verify::still_present(&s, at, grants).await?);
         }
-        if actions.is_empty() {
-            continue;
-        }
-        let targets: Vec<&Grant> = actions.iter().flat_map(|a| a.items.iter().map(|i| &i.grant)).collect();
-        let presence = edge::presence(&s, at, &targets).await;
-        tracing::info!(phase = ?phase, actions = actions.len(), "applying phase");
-        edge::remove(&s, phase, &actions, &presence, &mut journal).await;
-    }
+        Ok(still_present)
+    };
+    // Boxed: the two state machines nested inside one are deep enough to exceed the
+    // compiler's layout depth in callers that nest `apply` further (the proptests).
+    let ((), still_present) = futures::join!(Box::pin(removing), Box::pin(verifying));
     let counted = clients.progress().snapshot().since(&progress_before);
     ApplyReport {
         outcomes: journal.outcomes,
+        still_present,
         calls: clients.call_stats().since(&before),
         throttled: counted.throttled,
         retried: counted.retried,
     }
+}
+
+/// Check one phase's actions against their items, re-read their targets and remove them.
+async fn remove_phase(s: &Session<'_>, at: edge::Place<'_>, plan: &Plan, phase: Phase, journal: &mut Journal<'_>) {
+    let mut actions = Vec::new();
+    for a in plan.actions.iter().filter(|a| a.phase == phase) {
+        match check_action(a) {
+            Ok(()) => actions.push(a),
+            Err(mismatch) => {
+                let error =
+                    Refusal::RequestMismatch { action_id: a.id.clone(), detail: mismatch.detail }.to_string();
+                for item in &a.items {
+                    journal.record(outcome(
+                        a,
+                        item,
+                        &CallInfo::NONE,
+                        OutcomeResult::Failed { error: error.clone() },
+                    ));
+                }
+            }
+        }
+    }
+    if actions.is_empty() {
+        return;
+    }
+    let targets: Vec<&Grant> = actions.iter().flat_map(|a| a.items.iter().map(|i| &i.grant)).collect();
+    let presence = edge::presence(s, at, &targets).await;
+    tracing::info!(phase = ?phase, actions = actions.len(), "applying phase");
+    edge::remove(s, phase, &actions, &presence, journal).await;
 }
 
 /// Where outcomes go: the caller's sink, and this run's report. A sink that cannot keep an

@@ -122,6 +122,13 @@ fn check_apply(before: &StateSnapshot, after: &StateSnapshot, plan: &Plan, repor
     }
     assert_eq!(per_item.keys().cloned().collect::<BTreeSet<_>>(), planned, "outcomes vs planned items");
     assert!(per_item.values().all(|n| *n == 1), "an item has more than one outcome: {per_item:#?}");
+
+    // The re-read after each phase found exactly the planned grants the sandbox still has
+    // (nothing re-adds access while apply runs here).
+    if let Ok(still) = &report.still_present {
+        let still: BTreeSet<Grant> = still.iter().map(key).collect();
+        assert_eq!(still, planned.intersection(&after).cloned().collect(), "apply's verification vs the sandbox");
+    }
 }
 
 /// The sandbox's view of the calls: requests by `prefix:Operation`, like [`CallStats`].
@@ -310,6 +317,19 @@ async fn apply_removes_exactly_the_plan_and_reapply_is_all_already_removed() {
     assert_eq!(gone, planned(&plan).iter().map(key).collect());
 
     assert_eq!(offboard_aws::verify(&clients, &plan, &limits).await.unwrap(), Vec::<Grant>::new());
+    assert_eq!(report.still_present, Ok(Vec::new()), "apply's own verification agrees");
+
+    // Identity Center's removals were re-read while the later phases removed: the first
+    // assignment listing after the last deletion poll comes before the last Kendra removal.
+    let log = sandbox.request_log();
+    let position = |from: usize, ops: &[&str]| log[from..].iter().position(|r| ops.contains(&r.operation.as_str()));
+    let last = |ops: &[&str]| log.iter().rposition(|r| ops.contains(&r.operation.as_str())).unwrap();
+    let sso_done = last(&["ListAccountAssignmentDeletionStatus", "DescribeAccountAssignmentDeletionStatus"]);
+    let sso_proof = sso_done
+        + position(sso_done, &["ListAccountAssignmentsForPrincipal", "ListAccountAssignments"])
+            .expect("Identity Center's removals were re-read");
+    let kendra_last = last(&["DisassociatePersonasFromEntities", "DisassociateEntitiesFromExperience", "DeletePrincipalMapping"]);
+    assert!(sso_proof < kendra_last, "the proof of Identity Center's phase waited for the end: {sso_proof} vs {kendra_last}");
 
     let again = apply_collect(&clients, &plan, &limits).await;
     assert_eq!(results(&again), vec![&OutcomeResult::AlreadyRemoved; plan.removal_count()]);
