@@ -86,7 +86,13 @@ pub fn read_plan_and_digest(path: &Path) -> Result<(Plan, String), CliError> {
 /// that `apply` could mistake for a whole one.
 pub fn write_plan(path: &Path, plan: &Plan) -> Result<(), CliError> {
     let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, plan.to_json())
+    // Streamed: the JSON of a large plan is far bigger than the plan itself.
+    std::fs::File::create(&tmp)
+        .and_then(|file| {
+            let mut out = std::io::BufWriter::new(file);
+            plan.write_json(&mut out)?;
+            out.flush()
+        })
         .with_context(|| format!("cannot write {}", tmp.display()))
         .and_then(|()| {
             std::fs::rename(&tmp, path).with_context(|| format!("cannot move {} to {}", tmp.display(), path.display()))
