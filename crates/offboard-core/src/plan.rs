@@ -400,17 +400,25 @@ impl Plan {
         self.actions.iter().map(|a| a.items.len()).sum()
     }
 
-    /// Deterministic JSON (pretty, trailing newline).
+    /// Deterministic JSON (pretty, trailing newline): the plan file.
     pub fn to_json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
-        s.push('\n');
-        s
+        let mut json = Vec::new();
+        // Writing to a Vec cannot fail, and serde_json writes UTF-8.
+        let _ = self.write_json(&mut json);
+        String::from_utf8(json).unwrap_or_default()
     }
 
-    /// Digest of the plan file as written by [`Plan::to_json`]: what a reviewer matches between
-    /// the PR comment and the artifact.
+    /// Write [`Plan::to_json`]'s text to `out` as it is produced. A 10,000-leaver plan is about
+    /// 150 MB of JSON: built in memory first, its buffer was most of the CLI's peak memory.
+    pub fn write_json(&self, mut out: impl std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut out, self)?;
+        out.write_all(b"\n")
+    }
+
+    /// Digest of the plan file as written by [`Plan::write_json`]: what a reviewer matches
+    /// between the PR comment and the artifact.
     pub fn digest(&self) -> String {
-        crate::digest::sha256_bytes(self.to_json().as_bytes())
+        crate::digest::sha256_written(|out| self.write_json(out))
     }
 
     /// Parse a plan file, refusing other format versions with a message that says which.

@@ -16,7 +16,8 @@ use crate::plan::{Action, ActionItem, Cut, PLAN_FORMAT_VERSION, Plan, PrincipalP
 use crate::policy::{Leaver, Policy};
 use crate::principal::{PrincipalKind, PrincipalRef, Selector};
 use crate::state::{ObservedGroup, ObservedPrincipal, ObservedState, Resolution};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -34,16 +35,21 @@ pub fn plan(policy: &Policy, state: &ObservedState, inputs: &PlanInputs) -> Plan
     let ordering_id = ((now.unix_timestamp_nanos() / 1_000_000) as i64).clamp(0, ORDERING_ID_MAX);
 
     // Index the observations once: looking each leaver up by scanning would make planning
-    // quadratic in the number of leavers. The first observation of a principal wins.
-    let mut observed: BTreeMap<&PrincipalRef, &ObservedPrincipal> = BTreeMap::new();
+    // quadratic in the number of leavers. The first observation of a principal wins. Only
+    // looked up, never iterated, so a hash map: its order cannot leak into the plan.
+    let mut observed: HashMap<&PrincipalRef, &ObservedPrincipal> = HashMap::with_capacity(state.principals.len());
     for o in &state.principals {
         observed.entry(&o.principal).or_insert(o);
     }
     let rules = Rules::new(policy, now, ordering_id, &state.groups);
 
     // Each grant is removed once, for the first leaver that plans it. Borrowed, not cloned:
-    // at 100,000 grants, copying strings is most of the planner's time.
-    let mut planned: BTreeMap<&Grant, &Leaver> = BTreeMap::new();
+    // at 100,000 grants, copying strings is most of the planner's time. A hash map, not a
+    // BTreeMap: comparing grants (long ARNs and ids with long common prefixes) at every level
+    // of a tree was a quarter of planning time, while hashing reads each grant once. The order
+    // the actions need is made once, by the sort below.
+    let observed_grants = state.principals.iter().map(|o| o.grants.len()).sum();
+    let mut planned: Planned<'_> = HashMap::with_capacity(observed_grants);
     let mut principals = Vec::with_capacity(policy.leavers.len());
     for leaver in &policy.leavers {
         let o = observed.get(&leaver.principal).copied();
@@ -59,10 +65,22 @@ pub fn plan(policy: &Policy, state: &ObservedState, inputs: &PlanInputs) -> Plan
 
     let instance_arn = policy.config.sso.as_ref().map(|s| s.instance_arn.as_str()).unwrap_or_default();
     let identity_store_id = state.location.identity_store_id.as_deref().unwrap_or_default();
-    let items = planned.into_iter().map(|(grant, leaver)| ActionItem {
+    // The removals are exactly the `remove` lists (each grant is in the one of the leaver that
+    // plans it), copied in policy order: reading them where they were just written is cheaper
+    // than following the hash map's order across the whole observed state. Actions go in grant
+    // order (phases first, see `build_actions`), and planned grants are distinct, so an
+    // unstable sort cannot reorder ties: there are none. The items need their own copy of each
+    // grant anyway, and sorting the copies rather than references saves a cache miss per
+    // comparison.
+    let mut removals: Vec<(Grant, &Leaver)> = Vec::with_capacity(planned.len());
+    for (p, leaver) in principals.iter().zip(&policy.leavers) {
+        removals.extend(p.remove.iter().map(|g| (g.clone(), leaver)));
+    }
+    removals.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
+    let items = removals.into_iter().map(|(grant, leaver)| ActionItem {
         principal: leaver.principal.clone(),
         reason: leaver.reason.clone(),
-        grant: grant.clone(),
+        grant,
     });
     let actions = build_actions(items, &RequestContext { instance_arn, ordering_id, identity_store_id });
     let labels = labels(state, &principals);
@@ -117,11 +135,7 @@ fn labels(state: &ObservedState, principals: &[PrincipalPlan]) -> crate::grant::
 /// What reaches user `p` through the groups it stays a member of: every grant of such a group
 /// that this plan does not remove, with the reason the membership stays. A membership skipped
 /// as a duplicate is removed for the other declaration, so nothing remains through it.
-fn remains(
-    p: &PrincipalPlan,
-    groups: &BTreeMap<String, ObservedGroup>,
-    planned: &BTreeMap<&Grant, &Leaver>,
-) -> Vec<Remaining> {
+fn remains(p: &PrincipalPlan, groups: &BTreeMap<String, ObservedGroup>, planned: &Planned<'_>) -> Vec<Remaining> {
     let mut out = Vec::new();
     for k in &p.skipped {
         let (Some(group_id), false) = (k.grant.group_id(), matches!(k.why, SkipReason::Duplicate { .. })) else {
@@ -137,7 +151,7 @@ fn remains(
 
 /// What user `p` loses through the memberships this plan removes: every grant of such a group
 /// that the plan does not remove from the group itself.
-fn cut(p: &PrincipalPlan, groups: &BTreeMap<String, ObservedGroup>, planned: &BTreeMap<&Grant, &Leaver>) -> Vec<Cut> {
+fn cut(p: &PrincipalPlan, groups: &BTreeMap<String, ObservedGroup>, planned: &Planned<'_>) -> Vec<Cut> {
     let mut out = Vec::new();
     for group_id in p.remove.iter().filter_map(Grant::group_id) {
         let Some(group) = groups.get(group_id) else { continue };
@@ -147,6 +161,10 @@ fn cut(p: &PrincipalPlan, groups: &BTreeMap<String, ObservedGroup>, planned: &BT
     }
     out
 }
+
+/// The grants the plan removes, each with the leaver it is removed for (the first that plans
+/// it). Unordered: only looked up while planning, then sorted once into the actions' order.
+type Planned<'a> = HashMap<&'a Grant, &'a Leaver>;
 
 /// What the policy says about every grant, computed once per plan rather than once per grant.
 struct Rules<'a> {
@@ -181,39 +199,42 @@ fn plan_principal<'a>(
     rules: &Rules<'_>,
     observed: Option<&'a ObservedPrincipal>,
     leaver: &'a Leaver,
-    planned: &mut BTreeMap<&'a Grant, &'a Leaver>,
+    planned: &mut Planned<'a>,
 ) -> PrincipalPlan {
     // A leaver the adapter did not report is treated as not found: there is nothing we saw, so
     // there is nothing we may remove.
     let resolution = observed.map(|o| o.resolution.clone()).unwrap_or(Resolution::NotFound);
     // A leaver the Identity Store does not know can still own grants that name it without an
     // Identity Store id (AppStream user names, Kendra ACL group ids): `belongs_to` decides.
-    let before: Vec<&'a Grant> = match observed {
-        Some(o) => o.grants.iter().filter(|g| g.belongs_to(leaver, &resolution)).collect(),
-        None => Vec::new(),
-    };
+    let grants = observed.map(|o| &o.grants);
     let latest =
         |g: &Grant| observed.and_then(|o| o.latest_ordering_ids.iter().find(|(m, _)| m == g).map(|(_, id)| *id));
 
     let protected = protected_principal(rules.policy, leaver, &resolution);
-    let mut remove = Vec::new();
+    // Nearly every grant read for a leaver is its own and most of them go, so `before` and
+    // `remove` are sized for all of them rather than grown push by push.
+    let observed_grants = grants.map_or(0, BTreeSet::len);
+    let mut before = Vec::with_capacity(observed_grants);
+    let mut remove = Vec::with_capacity(observed_grants);
     let mut skipped = Vec::new();
-    for &grant in &before {
+    for grant in grants.into_iter().flatten().filter(|g| g.belongs_to(leaver, &resolution)) {
+        before.push(grant.clone());
         match decide(rules, leaver, grant, protected.as_deref(), latest(grant)) {
             Some(why) => skipped.push(Skipped { grant: grant.clone(), why }),
-            None => match planned.get(grant) {
-                Some(first) => skipped.push(Skipped {
+            // One hash lookup decides and records: the grant goes for this leaver unless an
+            // earlier one already removes it.
+            None => match planned.entry(grant) {
+                Entry::Occupied(first) => skipped.push(Skipped {
                     grant: grant.clone(),
-                    why: SkipReason::Duplicate { of: first.principal.to_string() },
+                    why: SkipReason::Duplicate { of: first.get().principal.to_string() },
                 }),
-                None => {
-                    planned.insert(grant, leaver);
+                Entry::Vacant(slot) => {
+                    slot.insert(leaver);
                     remove.push(grant.clone());
                 }
             },
         }
     }
-    let before = before.into_iter().cloned().collect();
 
     PrincipalPlan {
         principal: leaver.principal.clone(),
@@ -302,5 +323,13 @@ pub(crate) fn build_actions(items: impl Iterator<Item = ActionItem>, ctx: &Reque
     for item in items {
         by_phase.entry(Phase::of(&item.grant)).or_default().push(item);
     }
-    by_phase.into_iter().flat_map(|(phase, items)| edge::phase_actions(phase, items, ctx)).collect()
+    // Joined into one vector sized once: flattening the phases' actions into `collect` would
+    // grow (and copy) a vector of tens of thousands of actions again and again.
+    let phases: Vec<Vec<Action>> =
+        by_phase.into_iter().map(|(phase, items)| edge::phase_actions(phase, items, ctx)).collect();
+    let mut actions = Vec::with_capacity(phases.iter().map(Vec::len).sum());
+    for mut phase_actions in phases {
+        actions.append(&mut phase_actions);
+    }
+    actions
 }
