@@ -11,6 +11,11 @@ use offboard_core::{PrincipalKind, PrincipalRef, plan};
 use std::hint::black_box;
 use support::*;
 
+// The offboard binary's allocator (see `crates/offboard-cli/src/main.rs`): the bench measures
+// the planner as it runs there.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const LEAVERS: usize = 10_000;
 
 fn world() -> (offboard_core::Policy, offboard_core::ObservedState) {
