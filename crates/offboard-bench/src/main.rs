@@ -329,6 +329,13 @@ fn run_scenario(offboard: &Path, dir: &Path, scenario: &Scenario, cap_flag: bool
         None
     } else {
         eprintln!("[bench]   offboard apply plan.json");
+        // The journal is appended to: a previous run's lines would mix with this one's.
+        match std::fs::remove_file(dir.join("journal.jsonl")) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(anyhow::Error::new(e).context("cannot remove the previous run's journal.jsonl"));
+            }
+            _ => {}
+        }
         let apply = run::run(&run::Invocation {
             offboard,
             cwd: dir,

@@ -320,16 +320,17 @@ fn decide(
 /// removals become calls (one per grant, or batches).
 pub(crate) fn build_actions(items: impl Iterator<Item = ActionItem>, ctx: &RequestContext) -> Vec<Action> {
     let mut by_phase: BTreeMap<Phase, Vec<ActionItem>> = BTreeMap::new();
+    let mut count = 0;
     for item in items {
         by_phase.entry(Phase::of(&item.grant)).or_default().push(item);
+        count += 1;
     }
-    // Joined into one vector sized once: flattening the phases' actions into `collect` would
-    // grow (and copy) a vector of tens of thousands of actions again and again.
-    let phases: Vec<Vec<Action>> =
-        by_phase.into_iter().map(|(phase, items)| edge::phase_actions(phase, items, ctx)).collect();
-    let mut actions = Vec::with_capacity(phases.iter().map(Vec::len).sum());
-    for mut phase_actions in phases {
-        actions.append(&mut phase_actions);
+    // Sized once, for the most actions there can be (one per item): a vector of tens of
+    // thousands of actions that grew by doubling would copy them again and again, and hold
+    // the old copy and the new at once.
+    let mut actions = Vec::with_capacity(count);
+    for (phase, items) in by_phase {
+        edge::phase_actions(phase, items, ctx, &mut actions);
     }
     actions
 }

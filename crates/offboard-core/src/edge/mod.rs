@@ -210,19 +210,23 @@ impl Phase {
 
 /// Removals of one phase → its actions, numbered `<slug>-<n>` in order. `items` are sorted by
 /// grant and all of this phase.
-pub(crate) fn phase_actions(phase: Phase, items: Vec<ActionItem>, ctx: &RequestContext) -> Vec<Action> {
-    fn calls<E: Edge>(items: Vec<ActionItem>, ctx: &RequestContext) -> Vec<(Vec<ActionItem>, ApiRequest)>
+///
+/// Appended to `out`: at 10,000 leavers a phase is tens of thousands of actions, and collecting
+/// them into vectors of their own, then joining those, held every action twice at the plan's
+/// peak memory.
+pub(crate) fn phase_actions(phase: Phase, items: Vec<ActionItem>, ctx: &RequestContext, out: &mut Vec<Action>) {
+    fn calls<E: Edge>(phase: Phase, items: Vec<ActionItem>, ctx: &RequestContext, out: &mut Vec<Action>)
     where
         ApiRequest: From<E::Request>,
     {
-        E::requests(items, ctx).into_iter().map(|(items, r)| (items, ApiRequest::from(r))).collect()
+        out.extend(E::requests(items, ctx).into_iter().enumerate().map(|(n, (items, r))| Action {
+            id: format!("{}-{}", phase.slug(), n + 1),
+            phase,
+            items,
+            request: ApiRequest::from(r),
+        }));
     }
-    let calls = for_phase!(phase, E => calls::<E>(items, ctx));
-    calls
-        .into_iter()
-        .enumerate()
-        .map(|(n, (items, request))| Action { id: format!("{}-{}", phase.slug(), n + 1), phase, items, request })
-        .collect()
+    for_phase!(phase, E => calls::<E>(phase, items, ctx, out))
 }
 
 /// Why an action's request does not match its items: the plan file was edited so that the
@@ -352,7 +356,8 @@ mod tests {
             ordering_id: 1,
             identity_store_id: "d-1234567890",
         };
-        let mut actions = phase_actions(Phase::SsoAssignments, vec![item.clone()], &ctx);
+        let mut actions = Vec::new();
+        phase_actions(Phase::SsoAssignments, vec![item.clone()], &ctx, &mut actions);
         assert_eq!(actions.len(), 1);
         assert_eq!(actions[0].id, "sso-1");
         assert_eq!(check_action(&actions[0]), Ok(()));
