@@ -23,9 +23,9 @@ use crate::call::Session;
 use crate::clients::{CallStats, Clients};
 use crate::edge;
 use crate::error::CallFailure;
-use futures::StreamExt;
 use crate::limits::Limits;
 use crate::progress::CallSummary;
+use futures::StreamExt;
 use offboard_core::edge::check_action;
 use offboard_core::grant::Grant;
 use offboard_core::outcome::{Outcome, OutcomeCounts, OutcomeResult};
@@ -133,15 +133,9 @@ async fn remove_phase(s: &Session<'_>, at: edge::Place<'_>, plan: &Plan, phase: 
         match check_action(a) {
             Ok(()) => actions.push(a),
             Err(mismatch) => {
-                let error =
-                    Refusal::RequestMismatch { action_id: a.id.clone(), detail: mismatch.detail }.to_string();
+                let error = Refusal::RequestMismatch { action_id: a.id.clone(), detail: mismatch.detail }.to_string();
                 for item in &a.items {
-                    journal.record(outcome(
-                        a,
-                        item,
-                        &CallInfo::NONE,
-                        OutcomeResult::Failed { error: error.clone() },
-                    ));
+                    journal.record(outcome(a, item, &CallInfo::NONE, OutcomeResult::Failed { error: error.clone() }));
                 }
             }
         }

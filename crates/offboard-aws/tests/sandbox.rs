@@ -328,8 +328,12 @@ async fn apply_removes_exactly_the_plan_and_reapply_is_all_already_removed() {
     let sso_proof = sso_done
         + position(sso_done, &["ListAccountAssignmentsForPrincipal", "ListAccountAssignments"])
             .expect("Identity Center's removals were re-read");
-    let kendra_last = last(&["DisassociatePersonasFromEntities", "DisassociateEntitiesFromExperience", "DeletePrincipalMapping"]);
-    assert!(sso_proof < kendra_last, "the proof of Identity Center's phase waited for the end: {sso_proof} vs {kendra_last}");
+    let kendra_last =
+        last(&["DisassociatePersonasFromEntities", "DisassociateEntitiesFromExperience", "DeletePrincipalMapping"]);
+    assert!(
+        sso_proof < kendra_last,
+        "the proof of Identity Center's phase waited for the end: {sso_proof} vs {kendra_last}"
+    );
 
     let again = apply_collect(&clients, &plan, &limits).await;
     assert_eq!(results(&again), vec![&OutcomeResult::AlreadyRemoved; plan.removal_count()]);
