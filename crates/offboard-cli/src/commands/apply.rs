@@ -192,10 +192,10 @@ async fn execute(
     }
 
     // Apply re-read each phase once it was done (while the next ones ran): what it still found.
-    let still_present =
-        report.still_present.clone().map_err(offboard_aws::AwsError::Call).map_err(CliError::aws(
-            "cannot verify the result: the removals above were made, but re-reading them failed",
-        ))?;
+    let still_present = report
+        .still_present
+        .map_err(offboard_aws::AwsError::Call)
+        .map_err(CliError::aws("cannot verify the result: the removals above were made, but re-reading them failed"))?;
     // The bar goes before the closing lines, which should be the last thing on the terminal.
     drop(watch);
     let now = crate::journal::now();
