@@ -88,16 +88,19 @@ pub async fn read_state(clients: &Clients, policy: &Policy, limits: &Limits) -> 
         config: cfg,
         instance_arn: instance_arn.as_deref(),
         identity_store_id: store.as_deref(),
-        memberships: by_group.as_ref(),
+        memberships: None,
         kendra_entities: Some(&kendra_entities),
     };
-    let memberships = edge::observe(&s, at, &subjects, |sub, phase| {
+    let memberships = edge::observe(&s, Where { memberships: by_group.as_ref(), ..at }, &subjects, |sub, phase| {
         phase == Phase::GroupMemberships && sub.leaver.principal.kind == PrincipalKind::User
     })
     .await?;
     let group_ids: BTreeSet<&str> =
         memberships.iter().flat_map(|seen| seen.grants.iter()).filter_map(|g| g.group_id()).collect();
     let groups = read_groups(&s, store.as_deref(), group_ids, &dir).await?;
+    // The listed directory and the memberships by group have served: the edges' read below is
+    // the longest of the plan, and a large directory held through it only adds to the peak.
+    drop((dir, by_group));
 
     // 3. Each edge observes every leaver (found or not: an edge that needs the Identity Store
     // id skips a leaver the store does not know) and the groups of step 2, in every configured
@@ -109,28 +112,33 @@ pub async fn read_state(clients: &Clients, policy: &Policy, limits: &Limits) -> 
         groups.iter().map(|g| Subject { leaver: &g.leaver, resolution: &g.resolution }).collect();
     let everyone: Vec<Subject<'_>> = subjects.iter().chain(&group_subjects).copied().collect();
     let n = subjects.len();
-    let seen = edge::observe(&s, at, &everyone, |_, phase| {
+    let mut leaver_seen = edge::observe(&s, at, &everyone, |_, phase| {
         phase != Phase::GroupMemberships && configured.contains(&phase.service())
     })
     .await?;
-    let (leaver_seen, group_seen) = seen.split_at(n);
+    // Moved, not copied, into the state: a copy would hold every grant twice at the read's end.
+    let group_seen = leaver_seen.split_off(n);
 
     let principals: Vec<ObservedPrincipal> = policy
         .leavers
         .iter()
         .zip(resolutions)
         .zip(memberships.into_iter().zip(leaver_seen))
-        .map(|((leaver, resolution), (member_of, seen))| ObservedPrincipal {
-            principal: leaver.principal.clone(),
-            resolution,
-            grants: member_of.grants.into_iter().chain(seen.grants.iter().cloned()).collect(),
-            latest_ordering_ids: seen.latest_ordering_ids.clone(),
+        .map(|((leaver, resolution), (member_of, seen))| {
+            let mut grants = seen.grants;
+            grants.extend(member_of.grants);
+            ObservedPrincipal {
+                principal: leaver.principal.clone(),
+                resolution,
+                grants,
+                latest_ordering_ids: seen.latest_ordering_ids,
+            }
         })
         .collect();
     let groups: BTreeMap<String, ObservedGroup> = groups
         .into_iter()
         .zip(group_seen)
-        .map(|(g, seen)| (g.id, ObservedGroup { name: g.name, grants: seen.grants.clone() }))
+        .map(|(g, seen)| (g.id, ObservedGroup { name: g.name, grants: seen.grants }))
         .collect();
 
     let labels = match &instance_arn {

@@ -238,7 +238,7 @@ fn replan<'p>(
         location: Default::default(),
     };
     let inputs = PlanInputs { now, config_path: String::new(), policy_paths: Vec::new() };
-    let again = planner::plan(policy, &state, &inputs);
+    let again = planner::plan(policy, state, &inputs);
     let by_principal: BTreeMap<&PrincipalRef, &crate::plan::PrincipalPlan> =
         again.principals.iter().map(|p| (&p.principal, p)).collect();
 

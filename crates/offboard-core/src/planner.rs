@@ -30,71 +30,101 @@ pub struct PlanInputs {
     pub policy_paths: Vec<String>,
 }
 
-pub fn plan(policy: &Policy, state: &ObservedState, inputs: &PlanInputs) -> Plan {
+/// Plan the policy's removals against what was observed. The state is consumed: the grants it
+/// holds become the plan's `before` lists without being copied (see the second pass below).
+pub fn plan(policy: &Policy, state: ObservedState, inputs: &PlanInputs) -> Plan {
     let now = inputs.now.to_offset(time::UtcOffset::UTC);
     let ordering_id = ((now.unix_timestamp_nanos() / 1_000_000) as i64).clamp(0, ORDERING_ID_MAX);
+    let state_digest = state.digest();
+    let ObservedState { principals: observations, groups, location, labels: observed_labels } = state;
 
     // Index the observations once: looking each leaver up by scanning would make planning
     // quadratic in the number of leavers. The first observation of a principal wins. Only
     // looked up, never iterated, so a hash map: its order cannot leak into the plan.
-    let mut observed: HashMap<&PrincipalRef, &ObservedPrincipal> = HashMap::with_capacity(state.principals.len());
-    for o in &state.principals {
-        observed.entry(&o.principal).or_insert(o);
+    let mut observed: HashMap<&PrincipalRef, usize> = HashMap::with_capacity(observations.len());
+    for (n, o) in observations.iter().enumerate() {
+        observed.entry(&o.principal).or_insert(n);
     }
-    let rules = Rules::new(policy, now, ordering_id, &state.groups);
+    let observation_of: Vec<Option<usize>> =
+        policy.leavers.iter().map(|l| observed.get(&l.principal).copied()).collect();
+    drop(observed);
+    let rules = Rules::new(policy, now, ordering_id, &groups);
 
-    // Each grant is removed once, for the first leaver that plans it. Borrowed, not cloned:
-    // at 100,000 grants, copying strings is most of the planner's time. A hash map, not a
-    // BTreeMap: comparing grants (long ARNs and ids with long common prefixes) at every level
-    // of a tree was a quarter of planning time, while hashing reads each grant once. The order
-    // the actions need is made once, by the sort below.
-    let observed_grants = state.principals.iter().map(|o| o.grants.len()).sum();
+    // First pass, borrowing the observations: decide every grant. Each grant is removed once,
+    // for the first leaver that plans it. Borrowed, not cloned: at 100,000 grants, copying
+    // strings is most of the planner's time. A hash map, not a BTreeMap: comparing grants (long
+    // ARNs and ids with long common prefixes) at every level of a tree was a quarter of
+    // planning time, while hashing reads each grant once. The order the actions need is made
+    // once, by the sort below.
+    let observed_grants = observations.iter().map(|o| o.grants.len()).sum();
     let mut planned: Planned<'_> = HashMap::with_capacity(observed_grants);
     let mut principals = Vec::with_capacity(policy.leavers.len());
-    for leaver in &policy.leavers {
-        let o = observed.get(&leaver.principal).copied();
-        principals.push(plan_principal(&rules, o, leaver, &mut planned));
+    for (leaver, o) in policy.leavers.iter().zip(&observation_of) {
+        principals.push(plan_principal(&rules, o.map(|n| &observations[n]), leaver, &mut planned));
     }
 
     // What reaches each user through the groups it stays a member of, once every removal is
     // known (a group leaver later in the policy may remove some of a group's access).
     for p in &mut principals {
-        p.remains = remains(p, &state.groups, &planned);
-        p.cut = cut(p, &state.groups, &planned);
+        p.remains = remains(p, &groups, &planned);
+        p.cut = cut(p, &groups, &planned);
     }
 
     let instance_arn = policy.config.sso.as_ref().map(|s| s.instance_arn.as_str()).unwrap_or_default();
-    let identity_store_id = state.location.identity_store_id.as_deref().unwrap_or_default();
+    let identity_store_id = location.identity_store_id.as_deref().unwrap_or_default();
     // The removals are exactly the `remove` lists (each grant is in the one of the leaver that
-    // plans it), copied in policy order: reading them where they were just written is cheaper
+    // plans it), taken in policy order: reading them where they were just written is cheaper
     // than following the hash map's order across the whole observed state. Actions go in grant
     // order (phases first, see `build_actions`), and planned grants are distinct, so an
-    // unstable sort cannot reorder ties: there are none. The items need their own copy of each
-    // grant anyway, and sorting the copies rather than references saves a cache miss per
-    // comparison.
-    let mut removals: Vec<(Grant, &Leaver)> = Vec::with_capacity(planned.len());
+    // unstable sort cannot reorder ties: there are none. References are sorted, and each item
+    // copies its grant only as its phase's actions are built: a sorted copy of every removal
+    // held at once was the largest temporary of a large plan.
+    let mut removals: Vec<(&Grant, &Leaver)> = Vec::with_capacity(planned.len());
     for (p, leaver) in principals.iter().zip(&policy.leavers) {
-        removals.extend(p.remove.iter().map(|g| (g.clone(), leaver)));
+        removals.extend(p.remove.iter().map(|g| (g, leaver)));
     }
+    drop(planned);
     removals.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
     let items = removals.into_iter().map(|(grant, leaver)| ActionItem {
         principal: leaver.principal.clone(),
         reason: leaver.reason.clone(),
-        grant,
+        grant: grant.clone(),
     });
     let actions = build_actions(items, &RequestContext { instance_arn, ordering_id, identity_store_id });
-    let labels = labels(state, &principals);
 
+    // Second pass, consuming the observations: every grant a leaver had goes into its `before`
+    // by move. `before` is the largest part of a plan, and copying it while the observed state
+    // was still held was the peak of a large plan's memory. An observation two leavers share
+    // (the same principal declared twice) is copied for all but the last of them.
+    let mut last_use: Vec<Option<usize>> = vec![None; observations.len()];
+    for (n, o) in observation_of.iter().enumerate() {
+        if let Some(o) = o {
+            last_use[*o] = Some(n);
+        }
+    }
+    let mut observations: Vec<Option<ObservedPrincipal>> = observations.into_iter().map(Some).collect();
+    for (n, ((p, leaver), o)) in principals.iter_mut().zip(&policy.leavers).zip(&observation_of).enumerate() {
+        let Some(o) = *o else { continue };
+        let grants = if last_use[o] == Some(n) {
+            observations[o].take().map(|o| o.grants).unwrap_or_default()
+        } else {
+            observations[o].as_ref().map(|o| o.grants.clone()).unwrap_or_default()
+        };
+        p.before = grants.into_iter().filter(|g| g.belongs_to(leaver, &p.resolution)).collect();
+    }
+    drop(observations);
+
+    let labels = labels(&observed_labels, &groups, &principals);
     Plan {
         format_version: PLAN_FORMAT_VERSION,
         created_at: now.format(&Rfc3339).unwrap_or_default(),
         config_path: inputs.config_path.clone(),
         policy_paths: inputs.policy_paths.clone(),
         policy_digest: policy.digest(),
-        state_digest: state.digest(),
+        state_digest,
         ordering_id,
         max_removals: policy.config.guardrails.max_removals,
-        location: state.location.clone(),
+        location,
         principals,
         actions,
         labels,
@@ -102,7 +132,11 @@ pub fn plan(policy: &Policy, state: &ObservedState, inputs: &PlanInputs) -> Plan
 }
 
 /// The labels a plan carries: names of the accounts, permission sets and groups it mentions.
-fn labels(state: &ObservedState, principals: &[PrincipalPlan]) -> crate::grant::Labels {
+fn labels(
+    observed: &crate::grant::Labels,
+    groups: &BTreeMap<String, ObservedGroup>,
+    principals: &[PrincipalPlan],
+) -> crate::grant::Labels {
     let grants = principals
         .iter()
         .flat_map(|p| p.before.iter().chain(p.remains.iter().map(|r| &r.grant)).chain(p.cut.iter().map(|c| &c.grant)));
@@ -118,13 +152,9 @@ fn labels(state: &ObservedState, principals: &[PrincipalPlan]) -> crate::grant::
     }
     mentioned.extend(principals.iter().flat_map(|p| p.remains.iter().map(|r| r.group_id.as_str())));
     mentioned.extend(principals.iter().flat_map(|p| p.cut.iter().map(|c| c.group_id.as_str())));
-    let mut labels: crate::grant::Labels = state
-        .labels
-        .iter()
-        .filter(|(k, _)| mentioned.contains(k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    for (id, group) in &state.groups {
+    let mut labels: crate::grant::Labels =
+        observed.iter().filter(|(k, _)| mentioned.contains(k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+    for (id, group) in groups {
         if let (true, Some(name)) = (mentioned.contains(id.as_str()), &group.name) {
             labels.insert(id.clone(), name.clone());
         }
@@ -211,14 +241,12 @@ fn plan_principal<'a>(
         |g: &Grant| observed.and_then(|o| o.latest_ordering_ids.iter().find(|(m, _)| m == g).map(|(_, id)| *id));
 
     let protected = protected_principal(rules.policy, leaver, &resolution);
-    // Nearly every grant read for a leaver is its own and most of them go, so `before` and
-    // `remove` are sized for all of them rather than grown push by push.
+    // Nearly every grant read for a leaver is its own and most of them go, so `remove` is sized
+    // for all of them rather than grown push by push.
     let observed_grants = grants.map_or(0, BTreeSet::len);
-    let mut before = Vec::with_capacity(observed_grants);
     let mut remove = Vec::with_capacity(observed_grants);
     let mut skipped = Vec::new();
     for grant in grants.into_iter().flatten().filter(|g| g.belongs_to(leaver, &resolution)) {
-        before.push(grant.clone());
         match decide(rules, leaver, grant, protected.as_deref(), latest(grant)) {
             Some(why) => skipped.push(Skipped { grant: grant.clone(), why }),
             // One hash lookup decides and records: the grant goes for this leaver unless an
@@ -240,7 +268,8 @@ fn plan_principal<'a>(
         principal: leaver.principal.clone(),
         reason: leaver.reason.clone(),
         resolution,
-        before,
+        // Filled by `plan`'s second pass, which moves the grants out of the observed state.
+        before: Vec::new(),
         remove,
         skipped,
         remains: Vec::new(),
@@ -316,21 +345,27 @@ fn decide(
 }
 
 /// Removals → ordered actions. `items` arrive sorted by grant, and grants sort by phase first,
-/// so each phase's actions come out in a deterministic order. Each edge decides how its
-/// removals become calls (one per grant, or batches).
+/// so each phase's items are one run and each phase's actions come out in a deterministic order.
+/// Each edge decides how its removals become calls (one per grant, or batches). A phase's items
+/// are gathered only while that phase is built: holding every phase's at once doubled the
+/// removals in memory.
 pub(crate) fn build_actions(items: impl Iterator<Item = ActionItem>, ctx: &RequestContext) -> Vec<Action> {
-    let mut by_phase: BTreeMap<Phase, Vec<ActionItem>> = BTreeMap::new();
-    let mut count = 0;
-    for item in items {
-        by_phase.entry(Phase::of(&item.grant)).or_default().push(item);
-        count += 1;
-    }
+    let mut items = items.peekable();
     // Sized once, for the most actions there can be (one per item): a vector of tens of
     // thousands of actions that grew by doubling would copy them again and again, and hold
     // the old copy and the new at once.
-    let mut actions = Vec::with_capacity(count);
-    for (phase, items) in by_phase {
-        edge::phase_actions(phase, items, ctx, &mut actions);
+    let mut actions = Vec::with_capacity(items.size_hint().0);
+    let mut done: BTreeSet<Phase> = BTreeSet::new();
+    while let Some(first) = items.next() {
+        let phase = Phase::of(&first.grant);
+        let mut run = vec![first];
+        while let Some(item) = items.next_if(|i| Phase::of(&i.grant) == phase) {
+            run.push(item);
+        }
+        // Unsorted input would split a phase into two runs, numbered from 1 twice: the grant
+        // order is what guarantees one run per phase (see `grant_order_is_phase_order`).
+        debug_assert!(done.insert(phase), "items are not sorted by phase: {phase:?} came twice");
+        edge::phase_actions(phase, run, ctx, &mut actions);
     }
     actions
 }

@@ -38,7 +38,7 @@ fn honest() -> (offboard_core::Policy, Plan, BTreeMap<PrincipalRef, Resolution>)
             persona("exp-support", &id(1)),
         ],
     )]);
-    let plan = plan(&p, &s, &inputs());
+    let plan = plan(&p, s.clone(), &inputs());
     let resolved = BTreeMap::from([(
         alice(),
         Resolution::Found { id: id(1), name: Some("alice@example.com".into()), email: None },
@@ -176,7 +176,7 @@ fn another_instance_a_foreign_ordering_id_and_a_future_plan_are_refused() {
     // A mapping request whose OrderingId is not the plan's.
     let p = policy(vec![group_leaver()]);
     let s = state(vec![observed(group(), &id(4), [mapping(Some("ds-wiki"), "acl-interns")])]);
-    let mut plan = offboard_core::plan(&p, &s, &inputs());
+    let mut plan = offboard_core::plan(&p, s.clone(), &inputs());
     let resolved =
         BTreeMap::from([(group(), Resolution::Found { id: id(4), name: Some("Interns".into()), email: None })]);
     assert_eq!(authorize(&plan, &p, now(), &resolved, &Default::default()), Ok(()));

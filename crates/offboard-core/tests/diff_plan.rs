@@ -29,7 +29,7 @@ fn removes_every_in_scope_grant_in_phase_order() {
             sso("222222222222", PS_ADMIN, PrincipalKind::User, &id(1)),
         ],
     )]);
-    let plan = plan(&p, &s, &inputs());
+    let plan = plan(&p, s.clone(), &inputs());
     let phases: Vec<Phase> = plan.actions.iter().map(|a| a.phase).collect();
     assert_eq!(phases, vec![Phase::SsoAssignments, Phase::AppstreamAssociations, Phase::KendraPersonas]);
     assert_eq!(plan.removal_count(), 3);
@@ -66,7 +66,7 @@ fn protected_accounts_are_never_planned() {
             sso("222222222222", PS_READ, PrincipalKind::User, &id(1)),
         ],
     )]);
-    let plan = plan(&p, &s, &inputs());
+    let plan = plan(&p, s.clone(), &inputs());
     assert_eq!(plan.removal_count(), 1);
     let skipped = &plan.principals[0].skipped;
     assert_eq!(skipped.len(), 1);
@@ -80,7 +80,7 @@ fn protected_user_declared_by_id_is_caught_through_its_resolved_name() {
     let p = policy(vec![leaver(by_id.clone())]);
     let mut o = observed(by_id, &id(9), [sso("222222222222", PS_ADMIN, PrincipalKind::User, &id(9))]);
     o.resolution = Resolution::Found { id: id(9), name: Some("BreakGlass@Example.com".into()), email: None };
-    let plan = plan(&p, &state(vec![o]), &inputs());
+    let plan = plan(&p, state(vec![o]), &inputs());
     assert!(plan.actions.is_empty());
     assert!(
         matches!(&plan.principals[0].skipped[0].why, SkipReason::Protected { what } if what.contains("BreakGlass"))
@@ -93,7 +93,7 @@ fn protected_group_is_never_planned() {
     let p = policy(vec![leaver(g.clone())]);
     let plan = plan(
         &p,
-        &state(vec![observed(g, &id(2), [sso("222222222222", PS_ADMIN, PrincipalKind::Group, &id(2))])]),
+        state(vec![observed(g, &id(2), [sso("222222222222", PS_ADMIN, PrincipalKind::Group, &id(2))])]),
         &inputs(),
     );
     assert!(plan.actions.is_empty());
@@ -116,7 +116,7 @@ fn keep_scope_and_effective_each_keep_a_grant() {
             persona("exp-support", &id(1)),
         ],
     )]);
-    let plan = plan(&policy(vec![kept.clone()]), &s, &inputs());
+    let plan = plan(&policy(vec![kept.clone()]), s.clone(), &inputs());
     let why: Vec<&SkipReason> = plan.principals[0].skipped.iter().map(|k| &k.why).collect();
     assert_eq!(why, vec![&SkipReason::Kept, &SkipReason::Kept, &SkipReason::OutOfScope]);
     assert_eq!(plan.removal_count(), 1);
@@ -138,7 +138,7 @@ fn keep_scope_and_effective_each_keep_a_grant() {
 fn plan_at(p: &offboard_core::Policy, s: &offboard_core::ObservedState, day: time::Date) -> offboard_core::Plan {
     let mut i = inputs();
     i.now = day.with_hms(0, 0, 0).expect("valid time").assume_utc();
-    plan(p, s, &i)
+    plan(p, s.clone(), &i)
 }
 
 #[test]
@@ -146,11 +146,11 @@ fn not_found_is_a_finding_not_an_error() {
     let p = policy(vec![leaver(alice())]);
     let mut o = observed(alice(), &id(1), []);
     o.resolution = Resolution::NotFound;
-    let plan = plan(&p, &state(vec![o]), &inputs());
+    let plan = plan(&p, state(vec![o]), &inputs());
     assert!(plan.actions.is_empty());
     assert_eq!(plan.summary().not_found, 1);
     // A leaver the adapter did not report at all is also "not found", never guessed at.
-    let plan = offboard_core::plan(&p, &state(vec![]), &inputs());
+    let plan = offboard_core::plan(&p, state(vec![]), &inputs());
     assert_eq!(plan.summary().not_found, 1);
 }
 
@@ -159,7 +159,7 @@ fn grants_of_someone_else_are_never_planned() {
     // An adapter bug that attaches Bob's assignment to Alice must not remove Bob's access.
     let p = policy(vec![leaver(alice())]);
     let s = state(vec![observed(alice(), &id(1), [sso("222222222222", PS_ADMIN, PrincipalKind::User, &id(2))])]);
-    let plan = plan(&p, &s, &inputs());
+    let plan = plan(&p, s.clone(), &inputs());
     assert!(plan.actions.is_empty());
     assert!(plan.principals[0].before.is_empty());
 }
@@ -171,7 +171,7 @@ fn one_principal_declared_twice_is_removed_once() {
     let grant = sso("222222222222", PS_ADMIN, PrincipalKind::User, &id(1));
     let p = policy(vec![leaver(by_name.clone()), leaver(by_id.clone())]);
     let s = state(vec![observed(by_name, &id(1), [grant.clone()]), observed(by_id, &id(1), [grant])]);
-    let plan = plan(&p, &s, &inputs());
+    let plan = plan(&p, s.clone(), &inputs());
     assert_eq!(plan.actions.len(), 1);
     assert!(
         matches!(&plan.principals[1].skipped[0].why, SkipReason::Duplicate { of } if of == "user alice@example.com")
@@ -192,7 +192,7 @@ fn batches_hold_at_most_25_and_personas_split_by_experience() {
             [stack("stack-a", &format!("user{n:02}@example.com")), persona(experience, &id(n))],
         ));
     }
-    let plan = plan(&policy(leavers), &state(observed_principals), &inputs());
+    let plan = plan(&policy(leavers), state(observed_principals), &inputs());
     let sizes = |phase: Phase| -> Vec<usize> {
         plan.actions.iter().filter(|a| a.phase == phase).map(|a| a.items.len()).collect()
     };
@@ -219,7 +219,7 @@ fn group_mappings_carry_the_plan_ordering_id() {
     l.kendra_group_id = Some("summer-interns".into());
     let s =
         state(vec![observed(g, &id(3), [mapping(Some("ds-wiki"), "summer-interns"), mapping(None, "summer-interns")])]);
-    let plan = plan(&policy(vec![l]), &s, &inputs());
+    let plan = plan(&policy(vec![l]), s.clone(), &inputs());
     let expected = now().unix_timestamp() * 1000;
     assert_eq!(plan.ordering_id, expected);
     let ids: Vec<i64> = plan
@@ -243,11 +243,33 @@ fn same_inputs_give_byte_identical_json_whatever_the_observation_order() {
         [stack("s1", "alice@example.com"), sso("222222222222", PS_ADMIN, PrincipalKind::User, &id(1))],
     );
     let b = observed(bob, &id(2), [stack("s1", "bob@example.com")]);
-    let one = plan(&p, &state(vec![a.clone(), b.clone()]), &inputs()).to_json();
-    let two = plan(&p, &state(vec![b, a]), &inputs()).to_json();
+    let one = plan(&p, state(vec![a.clone(), b.clone()]), &inputs()).to_json();
+    let two = plan(&p, state(vec![b, a]), &inputs()).to_json();
     assert_eq!(one, two);
     let reparsed = offboard_core::Plan::from_json(&one).expect("a plan parses back");
     assert_eq!(reparsed.to_json(), one);
+}
+
+/// The planner moves each observation's grants into its leaver's `before`. A principal declared
+/// twice (a loaded policy refuses that; a hand-built one can) shares one observation: both
+/// declarations must still show every grant, the first removes them, the second skips them as
+/// duplicates, and a grant observed twice (a second observation of the same principal) is
+/// ignored, as the first observation wins.
+#[test]
+fn a_principal_declared_twice_shows_its_grants_for_both_declarations() {
+    let grants = [stack("s1", "alice@example.com"), sso("222222222222", PS_ADMIN, PrincipalKind::User, &id(1))];
+    let p = policy(vec![leaver(alice()), leaver(alice())]);
+    let ignored = observed(alice(), &id(1), [stack("s2", "alice@example.com")]);
+    let plan = plan(&p, state(vec![observed(alice(), &id(1), grants.clone()), ignored]), &inputs());
+    let mut sorted = grants.to_vec();
+    sorted.sort();
+    assert_eq!(plan.principals[0].before, sorted);
+    assert_eq!(plan.principals[1].before, sorted);
+    assert_eq!(plan.principals[0].remove, sorted);
+    assert!(plan.principals[1].remove.is_empty());
+    assert_eq!(plan.principals[1].skipped.len(), 2);
+    assert!(plan.principals[1].skipped.iter().all(|k| matches!(k.why, SkipReason::Duplicate { .. })));
+    assert_eq!(plan.removal_count(), 2);
 }
 
 /// A leaver the Identity Store does not know still loses what names it without an Identity
@@ -272,7 +294,7 @@ fn a_leaver_missing_from_the_identity_store_still_loses_what_names_it_without_an
     o1.resolution = Resolution::NotFound;
     let mut o2 = observed(gone, &id(2), [mapping(None, "old-team"), mapping(Some("ds-wiki"), "other-team")]);
     o2.resolution = Resolution::NotFound;
-    let plan = plan(&p, &state(vec![o1, o2]), &inputs());
+    let plan = plan(&p, state(vec![o1, o2]), &inputs());
     assert_eq!(plan.principals[0].remove, vec![stack("stack-a", "ghost@example.com")]);
     assert_eq!(plan.principals[1].remove, vec![mapping(None, "old-team")]);
     assert_eq!(plan.summary().not_found, 2);
@@ -300,7 +322,7 @@ fn appstream_associations_under_the_user_name_or_the_primary_email_are_the_users
     );
     o.resolution =
         Resolution::Found { id: id(1), name: Some("awong".into()), email: Some("alice.wong@example.com".into()) };
-    let plan = plan(&p, &state(vec![o]), &inputs());
+    let plan = plan(&p, state(vec![o]), &inputs());
     let stacks: Vec<String> = plan.principals[0].remove.iter().map(|g| g.describe(&Default::default())).collect();
     assert_eq!(stacks.len(), 3, "{stacks:#?}");
     assert!(stacks.iter().all(|s| !s.contains("stack-d")), "{stacks:#?}");
@@ -316,7 +338,7 @@ fn a_principal_protected_by_its_id_is_protected_however_it_is_declared() {
         observed(PrincipalRef::group_id(id(2)), &id(2), [sso("222222222222", PS_READ, PrincipalKind::Group, &id(2))]);
     group.resolution = Resolution::found(id(2), Some("Platform"));
     let s = state(vec![observed(alice(), &id(1), [sso("222222222222", PS_READ, PrincipalKind::User, &id(1))]), group]);
-    let plan = plan(&cfg_policy, &s, &inputs());
+    let plan = plan(&cfg_policy, s.clone(), &inputs());
     assert!(plan.actions.is_empty(), "{:#?}", plan.actions);
     for p in &plan.principals {
         assert!(matches!(&p.skipped[0].why, SkipReason::Protected { .. }), "{p:#?}");
@@ -332,7 +354,7 @@ fn a_persona_of_another_or_an_unknown_entity_type_is_kept_and_says_why() {
     unknown.experience_id = "exp-other".into();
     unknown.entity_type = None;
     let s = state(vec![observed(alice(), &id(1), [as_group, Grant::KendraPersona(unknown)])]);
-    let plan = plan(&p, &s, &inputs());
+    let plan = plan(&p, s.clone(), &inputs());
     assert!(plan.actions.is_empty());
     let whys: Vec<String> = plan.principals[0].skipped.iter().map(|k| k.why.to_string()).collect();
     assert!(whys.iter().any(|w| w.contains("as a GROUP, not a USER")), "{whys:#?}");
@@ -352,7 +374,7 @@ fn a_mapping_the_plan_could_never_win_is_reported_not_planned() {
     let mut o = observed(interns, &id(4), [newer.clone(), older.clone()]);
     let plan_id = (now().unix_timestamp_nanos() / 1_000_000) as i64;
     o.latest_ordering_ids = vec![(newer.clone(), plan_id + 1), (older.clone(), plan_id - 1)];
-    let plan = plan(&p, &state(vec![o]), &inputs());
+    let plan = plan(&p, state(vec![o]), &inputs());
     assert_eq!(plan.principals[0].remove, vec![older]);
     let skipped = &plan.principals[0].skipped;
     assert_eq!(skipped.len(), 1);
@@ -367,7 +389,7 @@ fn the_resolved_name_is_shown_where_it_differs_from_the_declared_one() {
     let p = policy(vec![leaver(alice())]);
     let mut o = observed(alice(), &id(1), [sso("222222222222", PS_READ, PrincipalKind::User, &id(1))]);
     o.resolution = Resolution::Found { id: id(1), name: Some("awong".into()), email: Some("alice@example.com".into()) };
-    let planned = plan(&p, &state(vec![o]), &inputs());
+    let planned = plan(&p, state(vec![o]), &inputs());
     for format in [offboard_core::render::Format::Text, offboard_core::render::Format::Markdown] {
         let out = offboard_core::render::render(&planned, format, &Default::default());
         assert!(out.contains("(awong)"), "{format:?}:\n{out}");
@@ -375,7 +397,7 @@ fn the_resolved_name_is_shown_where_it_differs_from_the_declared_one() {
     let same = policy(vec![leaver(alice())]);
     let o = observed(alice(), &id(1), [sso("222222222222", PS_READ, PrincipalKind::User, &id(1))]);
     let text = offboard_core::render::render(
-        &plan(&same, &state(vec![o]), &inputs()),
+        &plan(&same, state(vec![o]), &inputs()),
         offboard_core::render::Format::Text,
         &Default::default(),
     );

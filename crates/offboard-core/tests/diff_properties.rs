@@ -133,7 +133,7 @@ proptest! {
     #[test]
     fn applying_a_plan_removes_exactly_the_in_scope_grants(specs in prop::collection::vec(spec(), 0..8)) {
         let (p, s) = build(&specs);
-        let plan = plan(&p, &s, &inputs());
+        let plan = plan(&p, s.clone(), &inputs());
 
         let removed: BTreeSet<Grant> = plan.actions.iter().flat_map(|a| a.items.iter().map(|i| i.grant.clone())).collect();
         prop_assert_eq!(&removed, &must_remove(&p, &s));
@@ -152,7 +152,7 @@ proptest! {
         }
 
         let after = apply(&plan, &s);
-        let again = offboard_core::plan(&p, &after, &inputs());
+        let again = offboard_core::plan(&p, after.clone(), &inputs());
         prop_assert!(again.actions.is_empty(), "second plan not empty: {:?}", again.actions);
         // Re-planning is also stable: what was skipped stays skipped.
         let skipped_before: usize = plan.principals.iter().map(|p| p.skipped.len()).sum();
@@ -165,6 +165,6 @@ proptest! {
         let (p, s) = build(&specs);
         let mut reversed = s.clone();
         reversed.principals.reverse();
-        prop_assert_eq!(plan(&p, &s, &inputs()).to_json(), plan(&p, &reversed, &inputs()).to_json());
+        prop_assert_eq!(plan(&p, s.clone(), &inputs()).to_json(), plan(&p, reversed.clone(), &inputs()).to_json());
     }
 }

@@ -67,7 +67,7 @@ fn org(managed: bool) -> (offboard_core::Policy, offboard_core::ObservedState) {
 #[test]
 fn a_managed_membership_is_removed_first_and_a_protected_group_s_stays_with_its_access() {
     let (p, s) = org(true);
-    let plan = plan(&p, &s, &inputs());
+    let plan = plan(&p, s.clone(), &inputs());
     let alice = &plan.principals[0];
     assert_eq!(alice.remove, vec![membership(1), sso("222222222222", PS_READ, PrincipalKind::User, &id(1))]);
     assert_eq!(alice.skipped.len(), 1);
@@ -93,7 +93,7 @@ fn a_managed_membership_is_removed_first_and_a_protected_group_s_stays_with_its_
 #[test]
 fn unmanaged_memberships_stay_and_everything_their_groups_grant_is_listed_as_remaining() {
     let (p, s) = org(false);
-    let plan = plan(&p, &s, &inputs());
+    let plan = plan(&p, s.clone(), &inputs());
     let alice = &plan.principals[0];
     assert_eq!(alice.remove, vec![sso("222222222222", PS_READ, PrincipalKind::User, &id(1))]);
     let why: Vec<(&Grant, &SkipReason)> = alice.skipped.iter().map(|k| (&k.grant, &k.why)).collect();
@@ -124,7 +124,7 @@ fn keep_groups_names_a_group_by_display_name_or_id_case_insensitively() {
     for keep in ["platform", &gid(1)] {
         let (mut p, s) = org(true);
         p.leavers[0].keep.groups = vec![keep.to_owned()];
-        let plan = plan(&p, &s, &inputs());
+        let plan = plan(&p, s.clone(), &inputs());
         let alice = &plan.principals[0];
         assert!(alice.skipped.iter().any(|k| k.grant == membership(1) && k.why == SkipReason::Kept), "{keep}");
         assert_eq!(alice.remains.iter().filter(|r| r.group_id == gid(1)).count(), 2, "{keep}");
@@ -142,7 +142,7 @@ fn a_group_leaver_s_own_removals_do_not_remain_for_its_members() {
         &gid(1),
         [sso("333333333333", PS_ADMIN, PrincipalKind::Group, &gid(1))],
     ));
-    let plan = plan(&p, &s, &inputs());
+    let plan = plan(&p, s.clone(), &inputs());
     let alice = &plan.principals[0];
     let through_platform: Vec<&Grant> =
         alice.remains.iter().filter(|r| r.group_id == gid(1)).map(|r| &r.grant).collect();
@@ -161,7 +161,7 @@ fn an_experience_entity_of_another_type_is_a_conflict_not_a_removal() {
         &id(1),
         [entity(&id(1), PrincipalKind::Group), entity(&id(1), PrincipalKind::User)],
     )]);
-    let plan = plan(&p, &s, &inputs());
+    let plan = plan(&p, s.clone(), &inputs());
     let alice = &plan.principals[0];
     assert_eq!(alice.remove, vec![entity(&id(1), PrincipalKind::User)]);
     assert!(matches!(alice.skipped[0].why, SkipReason::IdentityConflict { .. }));
@@ -182,7 +182,7 @@ fn experience_entities_go_in_calls_of_at_most_40() {
             .map(|(n, u)| observed(u.clone(), &id(n), [entity(&id(n), PrincipalKind::User)]))
             .collect(),
     );
-    let plan = plan(&p, &s, &inputs());
+    let plan = plan(&p, s.clone(), &inputs());
     let sizes: Vec<usize> = plan.actions.iter().map(|a| a.items.len()).collect();
     assert_eq!(sizes, vec![40, 1]);
     assert!(plan.actions.iter().all(|a| offboard_core::edge::check_action(a).is_ok()));
@@ -192,7 +192,7 @@ fn experience_entities_go_in_calls_of_at_most_40() {
 fn apply_refuses_a_membership_of_a_group_protected_by_name_and_another_identity_store() {
     // Planned while the group was called "Platform"; renamed to the protected "Admins" since.
     let (p, s) = org(true);
-    let plan = plan(&p, &s, &inputs());
+    let plan = plan(&p, s.clone(), &inputs());
     let resolved = BTreeMap::from([(PrincipalRef::user_name(ALICE), Resolution::found(id(1), Some(ALICE)))]);
     let names = |n: &str| BTreeMap::from([(gid(1), n.to_owned())]);
     assert_eq!(authorize(&plan, &p, now(), &resolved, &names("Platform")), Ok(()));

@@ -32,7 +32,7 @@ fn planned() -> offboard_core::Plan {
         again,
         observed(interns, &id(2), [mapping(Some("ds-wiki"), "summer-interns")]),
     ]);
-    plan(&p, &s, &inputs())
+    plan(&p, s.clone(), &inputs())
 }
 
 #[test]

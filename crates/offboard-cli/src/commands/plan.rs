@@ -45,7 +45,7 @@ pub async fn make_plan(target: &Target, inputs: &PolicyInputs, policy: &Policy) 
     state.labels.extend(names.iter().map(|(id, name)| (id.clone(), name.clone())));
     Ok(offboard_core::plan(
         policy,
-        &state,
+        state,
         &PlanInputs {
             now: time::OffsetDateTime::now_utc(),
             config_path: inputs.config_path.clone(),

@@ -314,6 +314,50 @@ mod tests {
         }
     }
 
+    /// `planner::build_actions` takes a phase's items as one run of the grant-sorted removals:
+    /// that holds only if grants sort by phase first, i.e. `Grant`'s variants are declared in
+    /// phase order. Field values here sort the other way round (a later phase's ids sort
+    /// first), so only the variant order can put them in phase order.
+    #[test]
+    fn grant_order_is_phase_order() {
+        let s = |n: &str| n.to_owned();
+        let mut grants = vec![
+            Grant::KendraGroupMapping(KendraGroupMapping { index_id: s("a"), data_source_id: None, group_id: s("a") }),
+            Grant::KendraExperienceEntity(KendraExperienceEntity {
+                index_id: s("b"),
+                experience_id: s("b"),
+                entity_id: s("b"),
+                entity_type: crate::principal::PrincipalKind::User,
+            }),
+            Grant::KendraPersona(KendraPersona {
+                index_id: s("c"),
+                experience_id: s("c"),
+                entity_id: s("c"),
+                persona: Persona::Viewer,
+                entity_type: None,
+            }),
+            Grant::AppstreamAssociation(AppstreamAssociation {
+                stack_name: s("d"),
+                user_name: s("d"),
+                authentication_type: s("USERPOOL"),
+            }),
+            Grant::SsoAssignment(SsoAssignment {
+                account_id: s("e"),
+                permission_set_arn: s("e"),
+                principal_type: crate::principal::PrincipalKind::User,
+                principal_id: s("e"),
+            }),
+            Grant::GroupMembership(GroupMembership { group_id: s("f"), member_id: s("f"), membership_id: s("f") }),
+        ];
+        grants.sort();
+        let phases: Vec<Phase> = grants.iter().map(Phase::of).collect();
+        let mut sorted = phases.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(phases, sorted, "one grant of each phase, sorted by grant, must be in phase order");
+        assert_eq!(phases.len(), 6, "every phase is covered");
+    }
+
     #[test]
     fn check_action_accepts_a_consistent_action_and_refuses_edits() {
         let a = sample_action();
