@@ -36,17 +36,24 @@ pub fn format(format: OutputFormat) -> Format {
     }
 }
 
-/// The plan in `format`; with a removal history, grants it shows were removed before are marked
-/// "regained since <date>". stdout and the GitHub job summary both render through here, so the
-/// marks can never be on one and missing from the other.
-pub fn render_plan(plan: &Plan, format: Format, options: &RenderOptions, history: Option<&RemovalHistory>) -> String {
-    match history {
-        Some(history) => render::render_with_history(plan, format, options, history),
-        None => render::render(plan, format, options),
-    }
+/// Write the plan in `format` to `out`; with a removal history, grants it shows were removed
+/// before are marked "regained since <date>". stdout and the GitHub job summary both go through
+/// here, so the marks can never be on one and missing from the other. Written as it is rendered
+/// (`render::write`): a large plan's text is never held whole.
+fn write_plan_as(
+    plan: &Plan,
+    format: Format,
+    options: &RenderOptions,
+    history: Option<&RemovalHistory>,
+    out: impl Write,
+) -> std::io::Result<()> {
+    let none = RemovalHistory::default();
+    let mut out = std::io::BufWriter::new(out);
+    render::write(plan, format, options, history.unwrap_or(&none), &mut out)?;
+    out.flush()
 }
 
-/// Print the plan on stdout (see [`render_plan`]), coloured only as text and only where
+/// Print the plan on stdout (see [`write_plan_as`]), coloured only as text and only where
 /// `color` allows it.
 pub fn print_plan(
     plan: &Plan,
@@ -56,13 +63,7 @@ pub fn print_plan(
 ) -> std::io::Result<()> {
     let mut options = RenderOptions::default();
     options.text.color = use_color(color) && fmt == OutputFormat::Text;
-    let text = render_plan(plan, format(fmt), &options, history);
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())?;
-    if !text.ends_with('\n') {
-        out.write_all(b"\n")?;
-    }
-    out.flush()
+    write_plan_as(plan, format(fmt), &options, history, std::io::stdout().lock())
 }
 
 pub fn read_plan(path: &Path) -> Result<Plan, CliError> {
@@ -104,13 +105,13 @@ pub fn write_plan(path: &Path, plan: &Plan) -> Result<(), CliError> {
 /// with the same "regained since" marks as stdout when a removal history is given.
 pub fn append_step_summary(plan: &Plan, history: Option<&RemovalHistory>) -> Result<(), CliError> {
     let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") else { return Ok(()) };
-    let text = render_plan(plan, Format::Markdown, &RenderOptions::default(), history);
+    let what = format!("GITHUB_STEP_SUMMARY file {}", Path::new(&path).display());
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(&path)
-        .map_err(CliError::io(format!("cannot open GITHUB_STEP_SUMMARY file {}", Path::new(&path).display())))?;
-    file.write_all(text.as_bytes())?;
-    file.write_all(b"\n")?;
-    Ok(())
+        .map_err(CliError::io(format!("cannot open {what}")))?;
+    write_plan_as(plan, Format::Markdown, &RenderOptions::default(), history, &mut file)
+        .and_then(|()| file.write_all(b"\n"))
+        .map_err(CliError::io(format!("cannot write the plan to {what}")))
 }

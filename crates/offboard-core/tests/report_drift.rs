@@ -154,3 +154,28 @@ fn grants_match_by_ids_not_by_how_the_principal_was_named() {
     assert_eq!(regained.len(), 1);
     assert_eq!(regained[0].principal, &PrincipalRef::user_name("alice.wong@northwind.example"));
 }
+
+/// `render::write` (what `offboard plan` prints, a part at a time) writes exactly what
+/// `render_with_history` returns, in every format, with and without a history, for plans of
+/// one principal, several, none, and hostile strings; in colour too.
+#[test]
+fn writing_a_plan_gives_the_rendered_text_byte_for_byte() {
+    let mut colour = RenderOptions::default();
+    colour.text.color = true;
+    for plan in [small_plan(), empty_plan(), hostile_plan(), doc_example_plan()] {
+        for history in [RemovalHistory::default(), history()] {
+            for options in [RenderOptions::default(), colour] {
+                for format in Format::ALL {
+                    let mut written = Vec::new();
+                    render::write(&plan, format, &options, &history, &mut written).expect("writing to a Vec");
+                    assert_eq!(
+                        String::from_utf8(written).expect("UTF-8"),
+                        render_with_history(&plan, format, &options, &history),
+                        "{format}, {} principals",
+                        plan.principals.len()
+                    );
+                }
+            }
+        }
+    }
+}

@@ -100,6 +100,23 @@ pub fn render_with_history(
     }
 }
 
+/// Write `plan` to `out` as [`render_with_history`] renders it, without holding a large plan's
+/// text whole: text goes out a principal at a time, JSON as it is serialized. (Markdown is
+/// rendered whole first: it must fit a pull-request comment, so its size is decided at the end.)
+pub fn write(
+    plan: &Plan,
+    format: Format,
+    options: &RenderOptions,
+    history: &crate::drift::RemovalHistory,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Text => text::write_with_history(plan, &options.text, history, out),
+        Format::Markdown => out.write_all(markdown::render_with_history(plan, &options.markdown, history).as_bytes()),
+        Format::Json => plan.write_json(out),
+    }
+}
+
 /// The closing line of every human-readable plan, e.g.
 /// `Plan: 7 to remove (groups 1, sso 3, appstream 2, kendra 1), 1 skipped, 4 remain through groups, 1 not found.`
 /// The counts always appear in the same order, zeros included, so logs can be grepped.

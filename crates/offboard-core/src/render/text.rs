@@ -65,10 +65,41 @@ pub fn render(plan: &Plan, options: &TextOptions) -> String {
 
 /// [`render`], with grants the journal shows were removed before marked as regained.
 pub fn render_with_history(plan: &Plan, options: &TextOptions, history: &RemovalHistory) -> String {
+    let mut all = String::new();
+    let written: Result<(), std::convert::Infallible> = sections(plan, options, history, |part| {
+        all.push_str(part);
+        Ok(())
+    });
+    let Ok(()) = written;
+    all
+}
+
+/// [`render_with_history`]'s text, written to `out` one principal at a time: the text of a
+/// 10,000-leaver plan is tens of megabytes, and held whole (in a string that grew by doubling)
+/// it was the last step up of `offboard plan`'s peak memory.
+pub fn write_with_history(
+    plan: &Plan,
+    options: &TextOptions,
+    history: &RemovalHistory,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    sections(plan, options, history, |part| out.write_all(part.as_bytes()))
+}
+
+/// The text in parts, each passed to `emit` as soon as it is complete: one per principal, then
+/// the drift, the warnings and the summary line.
+fn sections<E>(
+    plan: &Plan,
+    options: &TextOptions,
+    history: &RemovalHistory,
+    mut emit: impl FnMut(&str) -> Result<(), E>,
+) -> Result<(), E> {
     let mut out = String::new();
     for p in &plan.principals {
         principal(&mut out, plan, p, options, history);
         out.push('\n');
+        emit(&out)?;
+        out.clear();
     }
     let drift = drift::text_block(plan, history);
     for text in &drift {
@@ -82,7 +113,7 @@ pub fn render_with_history(plan: &Plan, options: &TextOptions, history: &Removal
         out.push('\n');
     }
     line(&mut out, options, Some(Paint::Bold), &summary_line(&plan.summary()));
-    out
+    emit(&out)
 }
 
 fn principal(out: &mut String, plan: &Plan, p: &PrincipalPlan, options: &TextOptions, history: &RemovalHistory) {
