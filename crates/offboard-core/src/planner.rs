@@ -90,7 +90,10 @@ pub fn plan(policy: &Policy, state: ObservedState, inputs: &PlanInputs) -> Plan 
         reason: leaver.reason.clone(),
         grant: grant.clone(),
     });
-    let actions = build_actions(items, &RequestContext { instance_arn, ordering_id, identity_store_id });
+    let actions = build_actions(
+        items,
+        &RequestContext { instance_arn: instance_arn.into(), ordering_id, identity_store_id: identity_store_id.into() },
+    );
 
     // Second pass, consuming the observations: every grant a leaver had goes into its `before`
     // by move. `before` is the largest part of a plan, and copying it while the observed state
@@ -146,7 +149,7 @@ fn labels(
     for g in grants {
         if let Some(a) = edge::Edge::of(g) {
             let a: &edge::SsoAssignment = a;
-            mentioned.extend([a.account_id.as_str(), a.permission_set_arn.as_str()]);
+            mentioned.extend([a.account_id.as_ref(), a.permission_set_arn.as_ref()]);
         }
         mentioned.extend(g.group_id());
     }

@@ -21,6 +21,17 @@ impl PrincipalKind {
         }
     }
 
+    /// [`PrincipalKind::as_aws`] as an [`Id`](crate::grant::Id) for a request member. One
+    /// shared string per kind, not one per request: a large plan has tens of thousands.
+    pub fn as_aws_id(self) -> crate::grant::Id {
+        static USER: std::sync::LazyLock<crate::grant::Id> = std::sync::LazyLock::new(|| "USER".into());
+        static GROUP: std::sync::LazyLock<crate::grant::Id> = std::sync::LazyLock::new(|| "GROUP".into());
+        match self {
+            PrincipalKind::User => USER.clone(),
+            PrincipalKind::Group => GROUP.clone(),
+        }
+    }
+
     pub fn noun(self) -> &'static str {
         match self {
             PrincipalKind::User => "user",

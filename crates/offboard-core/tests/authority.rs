@@ -56,7 +56,7 @@ fn inject(plan: &mut Plan, principal: PrincipalRef, principal_id: &str, account:
     let grant = sso(account, PS_ADMIN, PrincipalKind::User, principal_id);
     let item = ActionItem { principal: principal.clone(), reason: "left".into(), grant: grant.clone() };
     let Grant::SsoAssignment(g) = &grant else { unreachable!("sso() makes assignments") };
-    let request = ApiRequest::DeleteAccountAssignment(DeleteAccountAssignment::of(INSTANCE, g));
+    let request = ApiRequest::DeleteAccountAssignment(DeleteAccountAssignment::of(&INSTANCE.into(), g));
     plan.actions.push(Action { id: "sso-99".into(), phase: Phase::SsoAssignments, items: vec![item], request });
     match plan.principals.iter_mut().find(|p| p.principal == principal) {
         Some(p) => {

@@ -44,11 +44,11 @@ fn removes_every_in_scope_grant_in_phase_order() {
             principal_id,
             ..
         }) => {
-            assert_eq!(instance_arn, INSTANCE);
-            assert_eq!(target_id, "222222222222");
-            assert_eq!(target_type, "AWS_ACCOUNT");
-            assert_eq!(principal_type, "USER");
-            assert_eq!(principal_id, &id(1));
+            assert_eq!(&**instance_arn, INSTANCE);
+            assert_eq!(&**target_id, "222222222222");
+            assert_eq!(&**target_type, "AWS_ACCOUNT");
+            assert_eq!(&**principal_type, "USER");
+            assert_eq!(**principal_id, *id(1));
         }
         other => panic!("unexpected request {other:?}"),
     }

@@ -50,7 +50,7 @@ fn grant_of(g: usize, (kind, a): (u8, usize)) -> Grant {
         _ => Grant::KendraExperienceEntity(KendraExperienceEntity {
             index_id: INDEX.into(),
             experience_id: "exp-support".into(),
-            entity_id: group_id(g),
+            entity_id: group_id(g).into(),
             entity_type: PrincipalKind::Group,
         }),
     }
@@ -69,9 +69,9 @@ fn build(users: &[User], grants: &[Vec<(u8, usize)>], managed: bool) -> (offboar
         let uid = id(n);
         let memberships = u.groups.iter().map(|g| {
             Grant::GroupMembership(GroupMembership {
-                group_id: group_id(*g),
-                member_id: uid.clone(),
-                membership_id: format!("906700a1b2-{g:08x}-{n:04x}-4000-8000-000000000000"),
+                group_id: group_id(*g).into(),
+                member_id: uid.clone().into(),
+                membership_id: format!("906700a1b2-{g:08x}-{n:04x}-4000-8000-000000000000").into(),
             })
         });
         principals.push(observed(principal, &uid, memberships));
@@ -124,9 +124,9 @@ proptest! {
         for a in &first.actions {
             for i in &a.items {
                 if let Grant::GroupMembership(m) = &i.grant {
-                    prop_assert_ne!(&m.group_id, &group_id(0), "a membership of the protected group Admins");
+                    prop_assert_ne!(m.group_id.to_string(), group_id(0), "a membership of the protected group Admins");
                     let n = users.iter().enumerate().position(|(n, _)| i.principal == PrincipalRef::user_name(format!("u{n}@example.com")));
-                    let kept = n.is_some_and(|n| users[n].keep.iter().any(|g| group_id(*g) == m.group_id));
+                    let kept = n.is_some_and(|n| users[n].keep.iter().any(|g| *group_id(*g) == *m.group_id));
                     prop_assert!(!kept, "a membership the leaver keeps: {:?}", m);
                 }
             }

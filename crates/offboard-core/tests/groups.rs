@@ -21,9 +21,9 @@ fn gid(n: usize) -> String {
 
 fn membership(group: usize) -> Grant {
     Grant::GroupMembership(GroupMembership {
-        group_id: gid(group),
-        member_id: id(1),
-        membership_id: format!("906700a1b2-{group:08x}-3333-4000-8000-000000000000"),
+        group_id: gid(group).into(),
+        member_id: id(1).into(),
+        membership_id: format!("906700a1b2-{group:08x}-3333-4000-8000-000000000000").into(),
     })
 }
 
@@ -81,8 +81,8 @@ fn a_managed_membership_is_removed_first_and_a_protected_group_s_stays_with_its_
     assert_eq!(first.id, "membership-1");
     match &first.request {
         ApiRequest::DeleteGroupMembership(r) => {
-            assert_eq!(r.identity_store_id, "d-1234567890");
-            assert_eq!(r.membership_id, "906700a1b2-00000001-3333-4000-8000-000000000000");
+            assert_eq!(r.identity_store_id, "d-1234567890".into());
+            assert_eq!(r.membership_id, "906700a1b2-00000001-3333-4000-8000-000000000000".into());
         }
         other => panic!("expected DeleteGroupMembership first, got {other:?}"),
     }
@@ -167,7 +167,7 @@ fn an_experience_entity_of_another_type_is_a_conflict_not_a_removal() {
     assert!(matches!(alice.skipped[0].why, SkipReason::IdentityConflict { .. }));
     assert_eq!(plan.actions.len(), 1);
     assert!(
-        matches!(&plan.actions[0].request, ApiRequest::DisassociateEntitiesFromExperience(r) if r.entity_list.len() == 1 && r.entity_list[0].entity_type == "USER")
+        matches!(&plan.actions[0].request, ApiRequest::DisassociateEntitiesFromExperience(r) if r.entity_list.len() == 1 && r.entity_list[0].entity_type == "USER".into())
     );
 }
 

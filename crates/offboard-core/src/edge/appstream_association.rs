@@ -1,6 +1,7 @@
 //! AppStream 2.0 user–stack associations, removed with `BatchDisassociateUserStack` (at most
 //! [`MAX_BATCH`] per call, per-item failures in `errors`).
 
+use crate::grant::Id;
 use super::{Edge, Phase, RequestContext, batches};
 use crate::grant::{Grant, Labels, Service};
 use crate::plan::{ActionItem, MAX_BATCH};
@@ -14,9 +15,9 @@ use std::collections::BTreeSet;
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AppstreamAssociation {
-    pub stack_name: String,
-    pub user_name: String,
-    pub authentication_type: String,
+    pub stack_name: Id,
+    pub user_name: Id,
+    pub authentication_type: Id,
 }
 
 /// The `BatchDisassociateUserStack` input.
@@ -34,9 +35,9 @@ impl BatchDisassociateUserStack {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct UserStackAssociation {
-    pub stack_name: String,
-    pub user_name: String,
-    pub authentication_type: String,
+    pub stack_name: Id,
+    pub user_name: Id,
+    pub authentication_type: Id,
 }
 
 impl From<&AppstreamAssociation> for UserStackAssociation {
@@ -69,12 +70,12 @@ impl Edge for AppstreamAssociation {
     }
 
     fn kept(&self, keep: &Keep) -> bool {
-        keep.appstream_stacks.contains(&self.stack_name)
+        keep.appstream_stacks.iter().any(|s| **s == *self.stack_name)
     }
 
     fn configured(&self, config: &Config) -> Result<(), String> {
         let Some(app) = &config.appstream else { return Err("offboard.yaml has no `appstream` section".into()) };
-        if app.authentication_type != self.authentication_type {
+        if *app.authentication_type != *self.authentication_type {
             return Err(format!(
                 "authentication type {} is not the configured appstream.authentication_type {}",
                 self.authentication_type, app.authentication_type
@@ -82,7 +83,7 @@ impl Edge for AppstreamAssociation {
         }
         match &app.stacks {
             StackSelection::All => Ok(()),
-            StackSelection::Named(names) if names.contains(&self.stack_name) => Ok(()),
+            StackSelection::Named(names) if names.iter().any(|s| **s == *self.stack_name) => Ok(()),
             StackSelection::Named(_) => Err(format!("stack {} is not in appstream.stacks", self.stack_name)),
         }
     }
@@ -101,11 +102,11 @@ impl Edge for AppstreamAssociation {
         let requested: BTreeSet<(&str, &str, &str)> = r
             .user_stack_associations
             .iter()
-            .map(|u| (u.stack_name.as_str(), u.user_name.as_str(), u.authentication_type.as_str()))
+            .map(|u| (u.stack_name.as_ref(), u.user_name.as_ref(), u.authentication_type.as_ref()))
             .collect();
         let planned: BTreeSet<(&str, &str, &str)> = items
             .iter()
-            .map(|g| (g.stack_name.as_str(), g.user_name.as_str(), g.authentication_type.as_str()))
+            .map(|g| (g.stack_name.as_ref(), g.user_name.as_ref(), g.authentication_type.as_ref()))
             .collect();
         let n = r.user_stack_associations.len();
         if n > MAX_BATCH {

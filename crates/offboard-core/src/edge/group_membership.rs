@@ -11,6 +11,7 @@
 //! or its display name, and names are not part of the grant: the planner, which knows the names
 //! the Identity Store gives now, applies them (see [`Edge::group_id`]).
 
+use crate::grant::Id;
 use super::{Edge, Phase, RequestContext, single};
 use crate::grant::{Grant, Labels, Service};
 use crate::plan::ActionItem;
@@ -24,18 +25,18 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GroupMembership {
-    pub group_id: String,
+    pub group_id: Id,
     /// The member's Identity Store user id.
-    pub member_id: String,
-    pub membership_id: String,
+    pub member_id: Id,
+    pub membership_id: Id,
 }
 
 /// The `DeleteGroupMembership` input, with AWS's member names.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct DeleteGroupMembership {
-    pub identity_store_id: String,
-    pub membership_id: String,
+    pub identity_store_id: Id,
+    pub membership_id: Id,
 }
 
 impl DeleteGroupMembership {
@@ -53,9 +54,9 @@ impl Edge for GroupMembership {
 
     fn describe(&self, labels: &Labels) -> String {
         let group = labels
-            .get(&self.group_id)
+            .get(&*self.group_id)
             .map(|name| format!("{name} ({})", self.group_id))
-            .unwrap_or_else(|| self.group_id.clone());
+            .unwrap_or_else(|| self.group_id.to_string());
         format!("group      member of {group}")
     }
 
@@ -65,13 +66,13 @@ impl Edge for GroupMembership {
 
     /// Only users are members (Identity Store groups do not nest).
     fn belongs_to(&self, leaver: &Leaver, resolution: &Resolution) -> bool {
-        leaver.principal.kind == PrincipalKind::User && resolution.id() == Some(self.member_id.as_str())
+        leaver.principal.kind == PrincipalKind::User && resolution.id() == Some(self.member_id.as_ref())
     }
 
     /// `keep.groups` names groups by id or display name; the planner matches both. By id here,
     /// so the rule holds wherever only the grant is known.
     fn kept(&self, keep: &Keep) -> bool {
-        keep.groups.iter().any(|g| g == &self.group_id)
+        keep.groups.iter().any(|g| **g == *self.group_id)
     }
 
     fn configured(&self, config: &Config) -> Result<(), String> {
@@ -87,7 +88,7 @@ impl Edge for GroupMembership {
             .into_iter()
             .filter_map(|item| {
                 let request = DeleteGroupMembership {
-                    identity_store_id: ctx.identity_store_id.to_owned(),
+                    identity_store_id: ctx.identity_store_id.clone(),
                     membership_id: Self::of(&item.grant)?.membership_id.clone(),
                 };
                 Some((vec![item], request))

@@ -7,6 +7,7 @@
 //! `DisassociatePersonasFromEntities` removes only the persona. Both are planned for the same
 //! leaver; the persona goes first (see [`Phase`]).
 
+use crate::grant::Id;
 use super::kendra_persona::{by_experience, experience_configured};
 use super::{Edge, Phase, RequestContext, batches};
 use crate::grant::{Grant, Labels, Service};
@@ -25,9 +26,9 @@ pub const MAX_ENTITIES: usize = 40;
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KendraExperienceEntity {
-    pub index_id: String,
-    pub experience_id: String,
-    pub entity_id: String,
+    pub index_id: Id,
+    pub experience_id: Id,
+    pub entity_id: Id,
     pub entity_type: PrincipalKind,
 }
 
@@ -36,8 +37,8 @@ pub struct KendraExperienceEntity {
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct DisassociateEntitiesFromExperience {
     /// The experience id.
-    pub id: String,
-    pub index_id: String,
+    pub id: Id,
+    pub index_id: Id,
     pub entity_list: Vec<EntityConfiguration>,
 }
 
@@ -45,9 +46,9 @@ pub struct DisassociateEntitiesFromExperience {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct EntityConfiguration {
-    pub entity_id: String,
+    pub entity_id: Id,
     /// `USER` or `GROUP`.
-    pub entity_type: String,
+    pub entity_type: Id,
 }
 
 impl DisassociateEntitiesFromExperience {
@@ -68,7 +69,7 @@ impl Edge for KendraExperienceEntity {
     }
 
     fn belongs_to(&self, _leaver: &Leaver, resolution: &Resolution) -> bool {
-        resolution.id() == Some(self.entity_id.as_str())
+        resolution.id() == Some(self.entity_id.as_ref())
     }
 
     /// Only an entity of the declared type is the leaver's: a user leaver's id listed as a GROUP
@@ -86,7 +87,7 @@ impl Edge for KendraExperienceEntity {
     }
 
     fn kept(&self, keep: &Keep) -> bool {
-        keep.kendra_experiences.contains(&self.experience_id)
+        keep.kendra_experiences.iter().any(|e| **e == *self.experience_id)
     }
 
     fn configured(&self, config: &Config) -> Result<(), String> {
@@ -105,7 +106,7 @@ impl Edge for KendraExperienceEntity {
                     .filter_map(|i| Self::of(&i.grant))
                     .map(|g| EntityConfiguration {
                         entity_id: g.entity_id.clone(),
-                        entity_type: g.entity_type.as_aws().to_owned(),
+                        entity_type: g.entity_type.as_aws_id(),
                     })
                     .collect();
                 let request = DisassociateEntitiesFromExperience {
@@ -121,13 +122,13 @@ impl Edge for KendraExperienceEntity {
 
     fn check(r: &DisassociateEntitiesFromExperience, items: &[&Self]) -> Result<(), String> {
         let requested: BTreeSet<(&str, &str)> =
-            r.entity_list.iter().map(|e| (e.entity_id.as_str(), e.entity_type.as_str())).collect();
+            r.entity_list.iter().map(|e| (e.entity_id.as_ref(), e.entity_type.as_ref())).collect();
         let mut planned = BTreeSet::new();
         for g in items {
             if g.index_id != r.index_id || g.experience_id != r.id {
                 return Err("an item is not an entity of the request's experience".into());
             }
-            planned.insert((g.entity_id.as_str(), g.entity_type.as_aws()));
+            planned.insert((g.entity_id.as_ref(), g.entity_type.as_aws()));
         }
         let n = r.entity_list.len();
         if n > MAX_ENTITIES {

@@ -2,6 +2,7 @@
 //! `DeletePrincipalMapping` carrying the plan's fixed `OrderingId` (Kendra ignores a delete
 //! older than the mapping's latest action, so a mapping changed after the plan is not undone).
 
+use crate::grant::Id;
 use super::{Edge, Phase, RequestContext, single};
 use crate::grant::{Grant, Labels, Service};
 use crate::ids::ORDERING_ID_MAX;
@@ -15,19 +16,19 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KendraGroupMapping {
-    pub index_id: String,
-    pub data_source_id: Option<String>,
-    pub group_id: String,
+    pub index_id: Id,
+    pub data_source_id: Option<Id>,
+    pub group_id: Id,
 }
 
 /// The `DeletePrincipalMapping` input.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct DeletePrincipalMapping {
-    pub index_id: String,
+    pub index_id: Id,
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub data_source_id: Option<String>,
-    pub group_id: String,
+    pub data_source_id: Option<Id>,
+    pub group_id: Id,
     pub ordering_id: i64,
 }
 
@@ -56,7 +57,7 @@ impl Edge for KendraGroupMapping {
     /// A mapping names the Kendra ACL group id, which the policy declares (`kendra_group_id`).
     fn belongs_to(&self, leaver: &Leaver, _resolution: &Resolution) -> bool {
         leaver.principal.kind == PrincipalKind::Group
-            && leaver.kendra_group_id.as_deref() == Some(self.group_id.as_str())
+            && leaver.kendra_group_id.as_deref() == Some(self.group_id.as_ref())
     }
 
     /// `keep` has no entry for group mappings: a group leaver's mappings all go.
@@ -65,10 +66,10 @@ impl Edge for KendraGroupMapping {
     }
 
     fn configured(&self, config: &Config) -> Result<(), String> {
-        let index = config.kendra.as_ref().and_then(|k| k.indexes.iter().find(|i| i.id == self.index_id));
+        let index = config.kendra.as_ref().and_then(|k| k.indexes.iter().find(|i| *i.id == *self.index_id));
         match (index, &self.data_source_id) {
             (None, _) => Err(format!("index {} is not in kendra.indexes", self.index_id)),
-            (Some(i), Some(ds)) if !i.data_sources.contains(ds) => {
+            (Some(i), Some(ds)) if !i.data_sources.iter().any(|d| **d == **ds) => {
                 Err(format!("data source {ds} is not in the data_sources of index {}", self.index_id))
             }
             (Some(_), _) => Ok(()),

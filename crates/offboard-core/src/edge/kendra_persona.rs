@@ -2,6 +2,7 @@
 //! `DisassociatePersonasFromEntities`: one call per (index, experience), at most [`MAX_BATCH`]
 //! entities each, per-entity failures in `FailedEntityList`.
 
+use crate::grant::Id;
 use super::{Edge, Phase, RequestContext, batches};
 use crate::grant::{Grant, Labels, Service};
 use crate::plan::{ActionItem, MAX_BATCH};
@@ -32,9 +33,9 @@ impl Persona {
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KendraPersona {
-    pub index_id: String,
-    pub experience_id: String,
-    pub entity_id: String,
+    pub index_id: Id,
+    pub experience_id: Id,
+    pub entity_id: Id,
     pub persona: Persona,
     /// The entity's type as the experience lists it (`ListExperienceEntities`): `USER` or
     /// `GROUP`; absent when the experience does not list the entity, so its type is unknown.
@@ -47,9 +48,9 @@ pub struct KendraPersona {
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct DisassociatePersonasFromEntities {
     /// The experience id.
-    pub id: String,
-    pub index_id: String,
-    pub entity_ids: Vec<String>,
+    pub id: Id,
+    pub index_id: Id,
+    pub entity_ids: Vec<Id>,
 }
 
 impl DisassociatePersonasFromEntities {
@@ -70,7 +71,7 @@ impl Edge for KendraPersona {
     }
 
     fn belongs_to(&self, _leaver: &Leaver, resolution: &Resolution) -> bool {
-        resolution.id() == Some(self.entity_id.as_str())
+        resolution.id() == Some(self.entity_id.as_ref())
     }
 
     /// A persona is only planned for an entity of the declared type: a user leaver's id on a
@@ -90,7 +91,7 @@ impl Edge for KendraPersona {
     }
 
     fn kept(&self, keep: &Keep) -> bool {
-        keep.kendra_experiences.contains(&self.experience_id)
+        keep.kendra_experiences.iter().any(|e| **e == *self.experience_id)
     }
 
     /// One call disassociates entities from one experience of one index.
@@ -118,13 +119,13 @@ impl Edge for KendraPersona {
     }
 
     fn check(r: &DisassociatePersonasFromEntities, items: &[&Self]) -> Result<(), String> {
-        let requested: BTreeSet<&str> = r.entity_ids.iter().map(String::as_str).collect();
+        let requested: BTreeSet<&str> = r.entity_ids.iter().map(AsRef::as_ref).collect();
         let mut planned = BTreeSet::new();
         for g in items {
             if g.index_id != r.index_id || g.experience_id != r.id {
                 return Err("an item is not a persona of the request's experience".into());
             }
-            planned.insert(g.entity_id.as_str());
+            planned.insert(g.entity_id.as_ref());
         }
         let n = r.entity_ids.len();
         if n > MAX_BATCH {
@@ -154,9 +155,9 @@ pub(super) fn experience_configured(config: &Config, index_id: &str, experience_
 /// one experience.
 pub(super) fn by_experience<E: Edge>(
     items: Vec<ActionItem>,
-    key: impl Fn(&E) -> (&String, &String),
-) -> BTreeMap<(String, String), Vec<ActionItem>> {
-    let mut out: BTreeMap<(String, String), Vec<ActionItem>> = BTreeMap::new();
+    key: impl Fn(&E) -> (&Id, &Id),
+) -> BTreeMap<(Id, Id), Vec<ActionItem>> {
+    let mut out: BTreeMap<(Id, Id), Vec<ActionItem>> = BTreeMap::new();
     for item in items {
         if let Some(g) = E::of(&item.grant) {
             let (index, experience) = key(g);

@@ -34,6 +34,7 @@ pub use kendra_group_mapping::KendraGroupMapping;
 pub use kendra_persona::{KendraPersona, Persona};
 pub use sso_assignment::SsoAssignment;
 
+use crate::grant::Id;
 use crate::grant::{Grant, Labels, Service};
 use crate::plan::{Action, ActionItem, ApiRequest};
 use crate::policy::{Config, Keep, Leaver};
@@ -94,13 +95,13 @@ pub trait Edge: Sized {
 
 /// What requests need beyond their items: fixed once per plan.
 #[derive(Clone, Debug)]
-pub struct RequestContext<'a> {
-    /// The Identity Center instance of every `DeleteAccountAssignment`.
-    pub instance_arn: &'a str,
+pub struct RequestContext {
+    /// The Identity Center instance of every `DeleteAccountAssignment` (one string, shared).
+    pub instance_arn: Id,
     /// The Kendra `OrderingId` of every `DeletePrincipalMapping`.
     pub ordering_id: i64,
     /// The identity store of every `DeleteGroupMembership`: the one the plan read.
-    pub identity_store_id: &'a str,
+    pub identity_store_id: Id,
 }
 
 /// Execution phases, in the order `apply` runs them: the most powerful access goes first.
@@ -320,7 +321,7 @@ mod tests {
     /// first), so only the variant order can put them in phase order.
     #[test]
     fn grant_order_is_phase_order() {
-        let s = |n: &str| n.to_owned();
+        let s = |n: &str| Id::from(n);
         let mut grants = vec![
             Grant::KendraGroupMapping(KendraGroupMapping { index_id: s("a"), data_source_id: None, group_id: s("a") }),
             Grant::KendraExperienceEntity(KendraExperienceEntity {
@@ -396,9 +397,9 @@ mod tests {
             grant: Grant::SsoAssignment(grant.clone()),
         };
         let ctx = RequestContext {
-            instance_arn: "arn:aws:sso:::instance/ssoins-1234567890abcdef",
+            instance_arn: "arn:aws:sso:::instance/ssoins-1234567890abcdef".into(),
             ordering_id: 1,
-            identity_store_id: "d-1234567890",
+            identity_store_id: "d-1234567890".into(),
         };
         let mut actions = Vec::new();
         phase_actions(Phase::SsoAssignments, vec![item.clone()], &ctx, &mut actions);

@@ -65,26 +65,26 @@ pub fn labels() -> Labels {
 
 pub fn sso(account: &str, ps: &str, kind: PrincipalKind, principal_id: &str) -> Grant {
     Grant::SsoAssignment(SsoAssignment {
-        account_id: account.to_owned(),
-        permission_set_arn: ps_arn(ps),
+        account_id: account.into(),
+        permission_set_arn: ps_arn(ps).into(),
         principal_type: kind,
-        principal_id: principal_id.to_owned(),
+        principal_id: principal_id.into(),
     })
 }
 
 pub fn stack(name: &str, user: &str) -> Grant {
     Grant::AppstreamAssociation(AppstreamAssociation {
-        stack_name: name.to_owned(),
-        user_name: user.to_owned(),
-        authentication_type: "USERPOOL".to_owned(),
+        stack_name: name.into(),
+        user_name: user.into(),
+        authentication_type: "USERPOOL".into(),
     })
 }
 
 pub fn persona(experience: &str, entity: &str, persona: Persona) -> Grant {
     Grant::KendraPersona(KendraPersona {
-        index_id: INDEX_ID.to_owned(),
-        experience_id: experience.to_owned(),
-        entity_id: entity.to_owned(),
+        index_id: INDEX_ID.into(),
+        experience_id: experience.into(),
+        entity_id: entity.into(),
         persona,
         entity_type: Some(if [INTERNS_ID, PLATFORM_ID, DATA_SCIENCE_ID].contains(&entity) {
             PrincipalKind::Group
@@ -96,26 +96,26 @@ pub fn persona(experience: &str, entity: &str, persona: Persona) -> Grant {
 
 pub fn membership(group: &str, member: &str) -> Grant {
     Grant::GroupMembership(GroupMembership {
-        group_id: group.to_owned(),
-        member_id: member.to_owned(),
-        membership_id: format!("906712a4c1-{}-{}", &group[11..19], &member[20..]),
+        group_id: group.into(),
+        member_id: member.into(),
+        membership_id: format!("906712a4c1-{}-{}", &group[11..19], &member[20..]).into(),
     })
 }
 
 pub fn entity(experience: &str, entity: &str, kind: PrincipalKind) -> Grant {
     Grant::KendraExperienceEntity(KendraExperienceEntity {
-        index_id: INDEX_ID.to_owned(),
-        experience_id: experience.to_owned(),
-        entity_id: entity.to_owned(),
+        index_id: INDEX_ID.into(),
+        experience_id: experience.into(),
+        entity_id: entity.into(),
         entity_type: kind,
     })
 }
 
 pub fn mapping(data_source: Option<&str>, group: &str) -> Grant {
     Grant::KendraGroupMapping(KendraGroupMapping {
-        index_id: INDEX_ID.to_owned(),
-        data_source_id: data_source.map(str::to_owned),
-        group_id: group.to_owned(),
+        index_id: INDEX_ID.into(),
+        data_source_id: (data_source.map(str::to_owned)).map(Into::into),
+        group_id: group.into(),
     })
 }
 
@@ -228,7 +228,7 @@ fn experience_of(g: &Grant) -> (String, String) {
     match g {
         Grant::KendraPersona(KendraPersona { index_id, experience_id, .. })
         | Grant::KendraExperienceEntity(KendraExperienceEntity { index_id, experience_id, .. }) => {
-            (index_id.clone(), experience_id.clone())
+            (index_id.clone().to_string(), experience_id.clone().to_string())
         }
         _ => unreachable!("per-experience batches hold personas or entities"),
     }
@@ -238,7 +238,7 @@ fn request_for(batch: &[ActionItem]) -> ApiRequest {
     match &batch[0].grant {
         Grant::GroupMembership(GroupMembership { membership_id, .. }) => {
             ApiRequest::DeleteGroupMembership(DeleteGroupMembership {
-                identity_store_id: IDENTITY_STORE_ID.to_owned(),
+                identity_store_id: IDENTITY_STORE_ID.into(),
                 membership_id: membership_id.clone(),
             })
         }
@@ -251,7 +251,7 @@ fn request_for(batch: &[ActionItem]) -> ApiRequest {
                     .map(|i| match &i.grant {
                         Grant::KendraExperienceEntity(e) => EntityConfiguration {
                             entity_id: e.entity_id.clone(),
-                            entity_type: e.entity_type.as_aws().to_owned(),
+                            entity_type: e.entity_type.as_aws().into(),
                         },
                         _ => unreachable!("entity batches hold entities"),
                     })
@@ -260,11 +260,11 @@ fn request_for(batch: &[ActionItem]) -> ApiRequest {
         }
         Grant::SsoAssignment(SsoAssignment { account_id, permission_set_arn, principal_type, principal_id }) => {
             ApiRequest::DeleteAccountAssignment(DeleteAccountAssignment {
-                instance_arn: INSTANCE_ARN.to_owned(),
+                instance_arn: INSTANCE_ARN.into(),
                 target_id: account_id.clone(),
-                target_type: "AWS_ACCOUNT".to_owned(),
+                target_type: "AWS_ACCOUNT".into(),
                 permission_set_arn: permission_set_arn.clone(),
-                principal_type: principal_type.as_aws().to_owned(),
+                principal_type: principal_type.as_aws().into(),
                 principal_id: principal_id.clone(),
             })
         }
