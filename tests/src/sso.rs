@@ -51,11 +51,11 @@ impl AccountAssignment {
                 principal_id,
                 ..
             }) => Some(AccountAssignment {
-                instance_arn: instance_arn.clone(),
-                account_id: target_id.clone(),
-                permission_set_arn: permission_set_arn.clone(),
-                principal_type: PrincipalType::from(principal_type.as_str()),
-                principal_id: principal_id.clone(),
+                instance_arn: instance_arn.to_string(),
+                account_id: target_id.to_string(),
+                permission_set_arn: permission_set_arn.to_string(),
+                principal_type: PrincipalType::from(principal_type.as_ref()),
+                principal_id: principal_id.to_string(),
             }),
             _ => None,
         }
@@ -80,10 +80,10 @@ impl AccountAssignment {
     /// The assignment as the grant that plans, journals and sandbox snapshots speak of.
     pub fn grant(&self) -> Grant {
         Grant::SsoAssignment(SsoAssignment {
-            account_id: self.account_id.clone(),
-            permission_set_arn: self.permission_set_arn.clone(),
+            account_id: (&*self.account_id).into(),
+            permission_set_arn: (&*self.permission_set_arn).into(),
             principal_type: principal_kind(&self.principal_type),
-            principal_id: self.principal_id.clone(),
+            principal_id: (&*self.principal_id).into(),
         })
     }
 }

@@ -40,10 +40,10 @@ fn assignment(snapshot: &StateSnapshot, principal_name: &str, account: &str, per
         })
         .unwrap_or_else(|| panic!("the example org gives {principal_name} {permission_set} on {account}"));
     Grant::SsoAssignment(SsoAssignment {
-        account_id: a.account_id.clone(),
-        permission_set_arn: a.permission_set_arn.clone(),
+        account_id: a.account_id.clone().into(),
+        permission_set_arn: a.permission_set_arn.clone().into(),
         principal_type: if a.principal_type == "GROUP" { PrincipalKind::Group } else { PrincipalKind::User },
-        principal_id: a.principal_id.clone(),
+        principal_id: a.principal_id.clone().into(),
     })
 }
 
@@ -75,7 +75,7 @@ fn inject(plan: &mut Plan, principal: PrincipalRef, grant: Grant) {
         None => plan.principals.push(PrincipalPlan {
             principal,
             reason: "edited in".into(),
-            resolution: Resolution::Found { id: g.principal_id.clone(), name: None, email: None },
+            resolution: Resolution::Found { id: g.principal_id.clone().to_string(), name: None, email: None },
             before: vec![grant.clone()],
             remove: vec![grant],
             skipped: Vec::new(),

@@ -158,10 +158,10 @@ fn per_entity_partial_failures_are_reported_item_by_item() {
     // other items of the same batches are removed.
     let expected = s.planned(|g| match g {
         Grant::AppstreamAssociation(AppstreamAssociation { user_name, .. }) => {
-            user_name == "alice.wong@northwind.example"
+            &**user_name == "alice.wong@northwind.example"
         }
         Grant::KendraPersona(KendraPersona { entity_id, .. })
-        | Grant::KendraExperienceEntity(KendraExperienceEntity { entity_id, .. }) => *entity_id == alice,
+        | Grant::KendraExperienceEntity(KendraExperienceEntity { entity_id, .. }) => **entity_id == *alice,
         Grant::GroupMembership(GroupMembership { .. })
         | Grant::SsoAssignment(SsoAssignment { .. })
         | Grant::KendraGroupMapping(KendraGroupMapping { .. }) => false,
@@ -180,7 +180,7 @@ fn kendra_mapping_deletions_that_end_failed_are_journaled_failed_not_removed() {
     let s = Scenario::new();
     let (run, checked) = s.apply_reference_under(Faults::none().with_seed(1).with_failing_entity("summer-interns"));
     let expected = s.planned(
-        |g| matches!(g, Grant::KendraGroupMapping(KendraGroupMapping { group_id, .. }) if group_id == "summer-interns"),
+        |g| matches!(g, Grant::KendraGroupMapping(KendraGroupMapping { group_id, .. }) if &**group_id == "summer-interns"),
     );
     assert_eq!(expected.len(), 2, "summer-interns is mapped at the data source and at index level");
     assert_eq!(run.code, Some(3), "{run}");
@@ -195,7 +195,7 @@ fn identity_center_deletions_that_end_failed_are_reported_with_aws_reason() {
     let (run, checked) =
         s.apply_reference_under(Faults::none().with_seed(1).with_failing_deletion("bob.martin@northwind.example"));
     let expected =
-        s.planned(|g| matches!(g, Grant::SsoAssignment(SsoAssignment { principal_id, .. }) if *principal_id == bob));
+        s.planned(|g| matches!(g, Grant::SsoAssignment(SsoAssignment { principal_id, .. }) if **principal_id == *bob));
     assert_eq!(expected.len(), 2, "bob loses two assignments: {expected:#?}");
     assert_eq!(run.code, Some(3), "{run}");
     assert_eq!(checked.failed, expected, "{run}");

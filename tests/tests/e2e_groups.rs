@@ -71,10 +71,10 @@ fn reach(sandbox: &TestSandbox, user_name: &str, user_id: &str) -> BTreeSet<Reac
                 out.insert((
                     via.clone(),
                     Grant::SsoAssignment(SsoAssignment {
-                        account_id: row.account_id().unwrap_or_default().to_owned(),
-                        permission_set_arn: row.permission_set_arn().unwrap_or_default().to_owned(),
+                        account_id: row.account_id().unwrap_or_default().into(),
+                        permission_set_arn: row.permission_set_arn().unwrap_or_default().into(),
                         principal_type: kind,
-                        principal_id: row.principal_id().unwrap_or_default().to_owned(),
+                        principal_id: row.principal_id().unwrap_or_default().into(),
                     }),
                 ));
             }
@@ -91,7 +91,7 @@ fn reach(sandbox: &TestSandbox, user_name: &str, user_id: &str) -> BTreeSet<Reac
                         Grant::KendraExperienceEntity(KendraExperienceEntity {
                             index_id: INDEX.into(),
                             experience_id: exp.into(),
-                            entity_id: id.clone(),
+                            entity_id: id.clone().into(),
                             entity_type,
                         }),
                     ));
@@ -108,7 +108,7 @@ fn reach(sandbox: &TestSandbox, user_name: &str, user_id: &str) -> BTreeSet<Reac
                         Grant::KendraPersona(KendraPersona {
                             index_id: INDEX.into(),
                             experience_id: exp.into(),
-                            entity_id: id.clone(),
+                            entity_id: id.clone().into(),
                             persona,
                             entity_type: Some(kind),
                         }),
@@ -127,8 +127,8 @@ fn reach(sandbox: &TestSandbox, user_name: &str, user_id: &str) -> BTreeSet<Reac
             out.insert((
                 None,
                 Grant::AppstreamAssociation(AppstreamAssociation {
-                    stack_name: a.stack_name().unwrap_or_default().to_owned(),
-                    user_name: a.user_name().unwrap_or_default().to_owned(),
+                    stack_name: a.stack_name().unwrap_or_default().into(),
+                    user_name: a.user_name().unwrap_or_default().into(),
                     authentication_type: "USERPOOL".into(),
                 }),
             ));
@@ -205,7 +205,7 @@ fn with_memberships_managed_no_leaver_keeps_access_through_groups_and_nobody_els
     for m in memberships {
         let Grant::GroupMembership(GroupMembership { group_id, .. }) = m else { unreachable!() };
         assert!(
-            snapshot.group_memberships.iter().any(|x| &x.group_id == group_id && x.user_id != *alice_id),
+            snapshot.group_memberships.iter().any(|x| *x.group_id == **group_id && x.user_id != *alice_id),
             "the group {group_id} keeps its other members"
         );
     }
@@ -251,7 +251,7 @@ fn with_memberships_owned_by_the_identity_provider_the_plan_says_what_remains_an
     assert_eq!(through.len(), 2, "alice keeps access through her two groups: {:#?}", alice.remains);
     assert!(alice.remains.iter().all(|r| r.membership == SkipReason::NotManaged));
     assert!(
-        alice.remains.iter().any(|r| matches!(&r.grant, Grant::SsoAssignment(a) if plan.labels.get(&a.permission_set_arn).map(String::as_str) == Some("PowerUserAccess"))),
+        alice.remains.iter().any(|r| matches!(&r.grant, Grant::SsoAssignment(a) if plan.labels.get(&*a.permission_set_arn).map(String::as_str) == Some("PowerUserAccess"))),
         "{:#?}",
         alice.remains
     );

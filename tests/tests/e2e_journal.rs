@@ -63,7 +63,7 @@ fn what_the_verification_finds_still_present_is_journaled_and_reported() {
     assert_eq!(still.len(), 2, "alice's two AppStream associations\n{run}");
     for o in &still {
         let Grant::AppstreamAssociation(g) = &o.grant else { panic!("not an association: {o:?}") };
-        assert_eq!(g.user_name, alice);
+        assert_eq!(&*g.user_name, alice);
         let last = records.iter().rev().find(|r| r.grant == o.grant).unwrap();
         assert_eq!(last.result, OutcomeResult::StillPresent, "the finding is the grant's last record");
     }

@@ -131,10 +131,10 @@ async fn assignments(config: &aws_config::SdkConfig, seeded: &Seeded) -> BTreeSe
         while let Some(page) = pages.next().await {
             for a in page.expect("moto lists assignments").account_assignments() {
                 all.insert(Grant::SsoAssignment(SsoAssignment {
-                    account_id: a.account_id().unwrap_or_default().to_owned(),
-                    permission_set_arn: a.permission_set_arn().unwrap_or_default().to_owned(),
+                    account_id: a.account_id().unwrap_or_default().into(),
+                    permission_set_arn: a.permission_set_arn().unwrap_or_default().into(),
                     principal_type: principal_kind(kind),
-                    principal_id: a.principal_id().unwrap_or_default().to_owned(),
+                    principal_id: a.principal_id().unwrap_or_default().into(),
                 }));
             }
         }
@@ -171,16 +171,16 @@ fn plan_apply_then_plan_says_no_changes_against_moto() {
     let planned = planned_removals(&plan);
     let protected = Grant::SsoAssignment(SsoAssignment {
         account_id: "111111111111".into(),
-        permission_set_arn: seeded.admin.clone(),
+        permission_set_arn: seeded.admin.clone().into(),
         principal_type: PrincipalKind::User,
-        principal_id: seeded.alice.clone(),
+        principal_id: seeded.alice.clone().into(),
     });
     assert!(!planned.contains(&protected), "the protected account is never planned");
     assert_eq!(planned.len(), 5, "alice 2, bob 1, interns 2: {planned:#?}");
     assert!(
         planned
             .iter()
-            .filter(|g| matches!(g, Grant::SsoAssignment(SsoAssignment { principal_id, .. }) if *principal_id == seeded.interns))
+            .filter(|g| matches!(g, Grant::SsoAssignment(SsoAssignment { principal_id, .. }) if **principal_id == *seeded.interns))
             .count()
             == 2
     );

@@ -203,9 +203,9 @@ fn a_kendra_mapping_written_after_planning_is_not_overridden_by_the_old_plan() {
         .expect("the sandbox accepts the PUT");
     let before = grants(&sandbox.snapshot());
     let index_level = Grant::KendraGroupMapping(KendraGroupMapping {
-        index_id: index.to_owned(),
+        index_id: index.into(),
         data_source_id: None,
-        group_id: "summer-interns".to_owned(),
+        group_id: "summer-interns".into(),
     });
     assert!(before.contains(&index_level));
 
@@ -264,9 +264,9 @@ fn put_interns_mapping(sandbox: &TestSandbox, ordering_id: i64) {
 
 fn interns_index_level() -> Grant {
     Grant::KendraGroupMapping(KendraGroupMapping {
-        index_id: "4e2f1c8a-9b3d-4a5e-8f6c-1d2e3f4a5b6c".to_owned(),
+        index_id: "4e2f1c8a-9b3d-4a5e-8f6c-1d2e3f4a5b6c".into(),
         data_source_id: None,
-        group_id: "summer-interns".to_owned(),
+        group_id: "summer-interns".into(),
     })
 }
 

@@ -318,7 +318,7 @@ async fn permission_set_labels<'g>(
     grants: impl Iterator<Item = &'g offboard_core::Grant>,
 ) -> Labels {
     let arns: BTreeSet<&str> =
-        grants.filter_map(|g| SsoAssignment::of(g)).map(|g| g.permission_set_arn.as_str()).collect();
+        grants.filter_map(|g| SsoAssignment::of(g)).map(|g| g.permission_set_arn.as_ref()).collect();
     let reads = arns.into_iter().map(|arn| permission_set_label(s, instance_arn, arn)).collect();
     bounded(reads, s.limits.concurrency).await.into_iter().flatten().collect()
 }

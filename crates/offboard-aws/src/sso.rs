@@ -109,7 +109,7 @@ pub(crate) async fn assignments_by_container(
     let mut by_principal = ByPrincipal::new();
     for rows in crate::call::bounded(reads, s.limits.concurrency).await {
         for a in rows? {
-            by_principal.entry((a.principal_type, a.principal_id.clone())).or_default().insert(a);
+            by_principal.entry((a.principal_type, a.principal_id.to_string())).or_default().insert(a);
         }
     }
     Ok((Some(by_principal), spent))
@@ -187,10 +187,10 @@ pub(crate) async fn assignments_at(
                 _ => return None,
             };
             Some(offboard_core::grant::SsoAssignment {
-                account_id: account_id.to_owned(),
-                permission_set_arn: permission_set_arn.to_owned(),
+                account_id: account_id.into(),
+                permission_set_arn: permission_set_arn.into(),
                 principal_type,
-                principal_id: a.principal_id?,
+                principal_id: (a.principal_id?).into(),
             })
         })
         .collect())

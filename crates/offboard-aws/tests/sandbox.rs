@@ -35,48 +35,48 @@ fn grants_in(s: &StateSnapshot) -> BTreeSet<Grant> {
     let mut out = BTreeSet::new();
     for a in &s.sso_assignments {
         out.insert(Grant::SsoAssignment(SsoAssignment {
-            account_id: a.account_id.clone(),
-            permission_set_arn: a.permission_set_arn.clone(),
+            account_id: a.account_id.clone().into(),
+            permission_set_arn: a.permission_set_arn.clone().into(),
             principal_type: if a.principal_type == "GROUP" { PrincipalKind::Group } else { PrincipalKind::User },
-            principal_id: a.principal_id.clone(),
+            principal_id: a.principal_id.clone().into(),
         }));
     }
     for a in &s.appstream_associations {
         out.insert(Grant::AppstreamAssociation(AppstreamAssociation {
-            stack_name: a.stack_name.clone(),
-            user_name: a.user_name.clone(),
-            authentication_type: a.authentication_type.clone(),
+            stack_name: a.stack_name.clone().into(),
+            user_name: a.user_name.clone().into(),
+            authentication_type: a.authentication_type.clone().into(),
         }));
     }
     for p in &s.kendra_personas {
         out.insert(Grant::KendraPersona(KendraPersona {
-            index_id: p.index_id.clone(),
-            experience_id: p.experience_id.clone(),
-            entity_id: p.entity_id.clone(),
+            index_id: p.index_id.clone().into(),
+            experience_id: p.experience_id.clone().into(),
+            entity_id: p.entity_id.clone().into(),
             persona: if p.persona == "OWNER" { Persona::Owner } else { Persona::Viewer },
             entity_type: Some(if p.entity_type == "GROUP" { PrincipalKind::Group } else { PrincipalKind::User }),
         }));
     }
     for m in &s.group_memberships {
         out.insert(Grant::GroupMembership(GroupMembership {
-            group_id: m.group_id.clone(),
-            member_id: m.user_id.clone(),
-            membership_id: m.membership_id.clone(),
+            group_id: m.group_id.clone().into(),
+            member_id: m.user_id.clone().into(),
+            membership_id: m.membership_id.clone().into(),
         }));
     }
     for e in &s.kendra_experience_entities {
         out.insert(Grant::KendraExperienceEntity(KendraExperienceEntity {
-            index_id: e.index_id.clone(),
-            experience_id: e.experience_id.clone(),
-            entity_id: e.entity_id.clone(),
+            index_id: e.index_id.clone().into(),
+            experience_id: e.experience_id.clone().into(),
+            entity_id: e.entity_id.clone().into(),
             entity_type: if e.entity_type == "GROUP" { PrincipalKind::Group } else { PrincipalKind::User },
         }));
     }
     for m in s.kendra_group_mappings.iter().filter(|m| m.present && m.status != "DELETING") {
         out.insert(Grant::KendraGroupMapping(KendraGroupMapping {
-            index_id: m.index_id.clone(),
-            data_source_id: m.data_source_id.clone(),
-            group_id: m.group_id.clone(),
+            index_id: m.index_id.clone().into(),
+            data_source_id: m.data_source_id.clone().map(Into::into),
+            group_id: m.group_id.clone().into(),
         }));
     }
     out
@@ -168,7 +168,7 @@ async fn read_state_finds_the_example_policies_grants() {
             match g {
                 Grant::SsoAssignment(SsoAssignment { principal_id, .. })
                 | Grant::KendraPersona(KendraPersona { entity_id: principal_id, .. }) => {
-                    assert_eq!(principal_id, id)
+                    assert_eq!(&**principal_id, id.as_str())
                 }
                 _ => {}
             }
@@ -512,9 +512,9 @@ async fn a_tampered_plan_is_refused_item_by_item() {
         ..
     }) = &mut action.request
     {
-        *target_id = victim.account_id.clone();
-        *permission_set_arn = victim.permission_set_arn.clone();
-        *principal_id = victim.principal_id.clone();
+        *target_id = victim.account_id.clone().into();
+        *permission_set_arn = victim.permission_set_arn.clone().into();
+        *principal_id = victim.principal_id.clone().into();
     }
     let tampered = action.id.clone();
     let before = sandbox.snapshot();

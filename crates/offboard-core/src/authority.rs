@@ -124,7 +124,11 @@ pub fn authorize(
         reason: (*reason).to_owned(),
         grant: (*g).clone(),
     });
-    let ctx = RequestContext { instance_arn: instance_arn.into(), ordering_id: plan.ordering_id, identity_store_id: identity_store_id.into() };
+    let ctx = RequestContext {
+        instance_arn: instance_arn.into(),
+        ordering_id: plan.ordering_id,
+        identity_store_id: identity_store_id.into(),
+    };
     let rebuilt = planner::build_actions(items, &ctx);
     for a in &plan.actions {
         // Compared without the id: numbering is cosmetic, what is sent is phase, items, request.

@@ -61,7 +61,7 @@ impl AccessEdge for AppstreamAssociation {
                     .filter(|g| match &app.stacks {
                         StackSelection::All => true,
                         StackSelection::Named(names) => {
-                            AppstreamAssociation::of(g).is_some_and(|a| names.contains(&a.stack_name))
+                            AppstreamAssociation::of(g).is_some_and(|a| names.iter().any(|n| **n == *a.stack_name))
                         }
                     })
                     .collect::<BTreeSet<Grant>>()
@@ -74,9 +74,9 @@ impl AccessEdge for AppstreamAssociation {
     /// whichever is fewer.
     async fn presence(s: &Session<'_>, _at: Place<'_>, grants: &[&Self]) -> Presence {
         let users: BTreeSet<(&str, &str)> =
-            grants.iter().map(|g| (g.user_name.as_str(), g.authentication_type.as_str())).collect();
+            grants.iter().map(|g| (g.user_name.as_ref(), g.authentication_type.as_ref())).collect();
         let stacks: BTreeSet<(&str, &str)> =
-            grants.iter().map(|g| (g.stack_name.as_str(), g.authentication_type.as_str())).collect();
+            grants.iter().map(|g| (g.stack_name.as_ref(), g.authentication_type.as_ref())).collect();
         if s.limits.read_strategy.per_container(s, "AppStream re-reads", users.len(), stacks.len()) {
             presence_by_read(
                 s,
@@ -160,9 +160,9 @@ async fn associations(
         })
         .filter_map(|a| {
             Some(Association {
-                stack_name: a.stack_name()?.to_owned(),
-                user_name: a.user_name()?.to_owned(),
-                authentication_type: authentication_type.to_owned(),
+                stack_name: a.stack_name()?.into(),
+                user_name: a.user_name()?.into(),
+                authentication_type: authentication_type.into(),
             })
         })
         .collect())
@@ -229,7 +229,7 @@ async fn by_stack(
     let mut by_user: std::collections::HashMap<String, BTreeSet<Grant>> = std::collections::HashMap::new();
     for rows in bounded(reads, s.limits.concurrency).await {
         for a in rows? {
-            by_user.entry(a.user_name.clone()).or_default().insert(Grant::AppstreamAssociation(a));
+            by_user.entry(a.user_name.to_string()).or_default().insert(Grant::AppstreamAssociation(a));
         }
     }
     Ok(Some(by_user))
@@ -257,9 +257,9 @@ async fn disassociate(s: &Session<'_>, items: &[Association]) -> Result<Answer<V
         .iter()
         .map(|a| {
             UserStackAssociation::builder()
-                .stack_name(&a.stack_name)
-                .user_name(&a.user_name)
-                .authentication_type(AuthenticationType::from(a.authentication_type.as_str()))
+                .stack_name(&*a.stack_name)
+                .user_name(&*a.user_name)
+                .authentication_type(AuthenticationType::from(a.authentication_type.as_ref()))
                 .build()
         })
         .collect();
@@ -275,9 +275,9 @@ async fn disassociate(s: &Session<'_>, items: &[Association]) -> Result<Answer<V
         .map(|e| ItemError {
             association: e.user_stack_association().and_then(|a| {
                 Some(Association {
-                    stack_name: a.stack_name()?.to_owned(),
-                    user_name: a.user_name()?.to_owned(),
-                    authentication_type: a.authentication_type()?.as_str().to_owned(),
+                    stack_name: a.stack_name()?.into(),
+                    user_name: a.user_name()?.into(),
+                    authentication_type: a.authentication_type()?.as_str().into(),
                 })
             }),
             code: e.error_code().map(|c| c.as_str().to_owned()),

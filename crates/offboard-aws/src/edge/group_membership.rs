@@ -50,8 +50,8 @@ impl AccessEdge for GroupMembership {
     /// either answers for all the memberships it covers. A membership is present only while it
     /// still joins the same group and user.
     async fn presence(s: &Session<'_>, at: Place<'_>, grants: &[&Self]) -> Presence {
-        let members: BTreeSet<&str> = grants.iter().map(|g| g.member_id.as_str()).collect();
-        let groups: BTreeSet<&str> = grants.iter().map(|g| g.group_id.as_str()).collect();
+        let members: BTreeSet<&str> = grants.iter().map(|g| g.member_id.as_ref()).collect();
+        let groups: BTreeSet<&str> = grants.iter().map(|g| g.group_id.as_ref()).collect();
         if s.limits.read_strategy.per_container(s, "Identity Store membership re-reads", members.len(), groups.len()) {
             presence_by_read(
                 s,
@@ -109,9 +109,9 @@ fn as_grants(user_id: &str, listed: Vec<crate::identitystore::Membership>) -> BT
 
 fn as_grant(user_id: &str, m: crate::identitystore::Membership) -> Grant {
     Grant::GroupMembership(GroupMembership {
-        group_id: m.group_id,
-        member_id: user_id.to_owned(),
-        membership_id: m.membership_id,
+        group_id: m.group_id.into(),
+        member_id: user_id.into(),
+        membership_id: m.membership_id.into(),
     })
 }
 

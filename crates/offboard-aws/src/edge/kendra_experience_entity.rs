@@ -52,9 +52,9 @@ impl AccessEdge for KendraExperienceEntity {
                     .filter_map(|((index, exp), entities)| {
                         entities.get(id).map(|kind| {
                             Grant::KendraExperienceEntity(KendraExperienceEntity {
-                                index_id: (*index).to_owned(),
-                                experience_id: (*exp).to_owned(),
-                                entity_id: id.to_owned(),
+                                index_id: (*index).into(),
+                                experience_id: (*exp).into(),
+                                entity_id: id.into(),
                                 entity_type: *kind,
                             })
                         })
@@ -76,7 +76,7 @@ impl AccessEdge for KendraExperienceEntity {
                 let read = entities(s, &index_id, &experience_id).await.map(|listed| {
                     members
                         .iter()
-                        .filter(|g| listed.get(&g.entity_id) == Some(&g.entity_type))
+                        .filter(|g| listed.get(&*g.entity_id) == Some(&g.entity_type))
                         .map(|g| Grant::KendraExperienceEntity((*g).clone()))
                         .collect()
                 });
@@ -195,8 +195,8 @@ async fn disassociate_entities(
             s.clients
                 .kendra
                 .disassociate_entities_from_experience()
-                .index_id(&r.index_id)
-                .id(&r.id)
+                .index_id(&*r.index_id)
+                .id(&*r.id)
                 .set_entity_list(Some(list.clone()))
                 .send()
         })
@@ -220,7 +220,7 @@ async fn disassociate_pending<'i>(s: &Session<'_>, a: &Action, pending: &[&'i Ac
     };
     let entity_of = |item: &ActionItem| {
         KendraExperienceEntity::of(&item.grant)
-            .map(|g| (g.entity_id.clone(), g.entity_type.as_aws().to_owned()))
+            .map(|g| (g.entity_id.to_string(), g.entity_type.as_aws().to_owned()))
             .unwrap_or_default()
     };
     let sent: Vec<(String, String)> = pending.iter().map(|i| entity_of(i)).collect();

@@ -73,9 +73,9 @@ async fn mappings_of(s: &Session<'_>, at: Where<'_>, sub: &Subject<'_>) -> Resul
             let state = group_mapping(s, &index.id, ds, group_id).await?;
             if state.present {
                 let grant = Grant::KendraGroupMapping(KendraGroupMapping {
-                    index_id: index.id.clone(),
-                    data_source_id: ds.map(str::to_owned),
-                    group_id: group_id.clone(),
+                    index_id: (&*index.id).into(),
+                    data_source_id: ds.map(Into::into),
+                    group_id: group_id.as_str().into(),
                 });
                 if let Some(id) = state.changes.latest_ordering_id {
                     seen.latest_ordering_ids.push((grant.clone(), id));

@@ -39,9 +39,9 @@ impl AccessEdge for KendraPersona {
                     .filter_map(|((index, exp), personas)| {
                         personas.get(id).map(|(persona, entity_type)| {
                             Grant::KendraPersona(KendraPersona {
-                                index_id: (*index).to_owned(),
-                                experience_id: (*exp).to_owned(),
-                                entity_id: id.to_owned(),
+                                index_id: (*index).into(),
+                                experience_id: (*exp).into(),
+                                entity_id: id.into(),
                                 persona: *persona,
                                 entity_type: *entity_type,
                             })
@@ -64,7 +64,7 @@ impl AccessEdge for KendraPersona {
                 let read = match personas(s, &index_id, &experience_id).await {
                     Ok(listed) => Ok(members
                         .iter()
-                        .filter(|g| listed.contains_key(&g.entity_id))
+                        .filter(|g| listed.contains_key(&*g.entity_id))
                         .map(|g| Grant::KendraPersona((*g).clone()))
                         .collect()),
                     // Not "already removed": a missing experience or index (another region or
@@ -202,7 +202,8 @@ async fn disassociate_pending<'i>(s: &Session<'_>, a: &Action, pending: &[&'i Ac
         // check_action guarantees the request of a persona action; anything else is not sent.
         return Sent { call: CallInfo::NONE, settled: Vec::new(), unsure: Vec::new() };
     };
-    let entity_of = |item: &ActionItem| KendraPersona::of(&item.grant).map(|g| g.entity_id.clone()).unwrap_or_default();
+    let entity_of =
+        |item: &ActionItem| KendraPersona::of(&item.grant).map(|g| g.entity_id.to_string()).unwrap_or_default();
     let ids: Vec<String> = pending.iter().map(|i| entity_of(i)).collect();
     let answer = disassociate_personas(s, index_id, experience_id, &ids).await;
     settle(a, pending, &ids, answer)

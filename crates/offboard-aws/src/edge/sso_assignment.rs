@@ -120,9 +120,9 @@ impl AccessEdge for SsoAssignment {
         // actions (it is part of every DeleteAccountAssignment request).
         let Some(arn) = at.instance_arn else { return Presence::default() };
         let principals: BTreeSet<(PrincipalKind, &str)> =
-            grants.iter().map(|g| (g.principal_type, g.principal_id.as_str())).collect();
+            grants.iter().map(|g| (g.principal_type, g.principal_id.as_ref())).collect();
         let pairs: BTreeSet<(&str, &str)> =
-            grants.iter().map(|g| (g.account_id.as_str(), g.permission_set_arn.as_str())).collect();
+            grants.iter().map(|g| (g.account_id.as_ref(), g.permission_set_arn.as_ref())).collect();
         if s.limits.read_strategy.per_container(s, "Identity Center re-reads", principals.len(), pairs.len()) {
             presence_by_read(
                 s,
@@ -187,10 +187,10 @@ async fn assignments_of(
         .filter(|a| a.principal_id() == Some(principal_id) && a.principal_type() == Some(&principal_type(kind)))
         .filter_map(|a| {
             Some(Grant::SsoAssignment(SsoAssignment {
-                account_id: a.account_id()?.to_owned(),
-                permission_set_arn: a.permission_set_arn()?.to_owned(),
+                account_id: a.account_id()?.into(),
+                permission_set_arn: a.permission_set_arn()?.into(),
                 principal_type: kind,
-                principal_id: principal_id.to_owned(),
+                principal_id: principal_id.into(),
             }))
         })
         .collect())
@@ -261,11 +261,11 @@ async fn remove_assignments<'a>(
                 action: a,
                 item,
                 target: AssignmentRef {
-                    instance_arn: instance_arn.clone(),
-                    account_id: account_id.clone(),
-                    permission_set_arn: permission_set_arn.clone(),
+                    instance_arn: instance_arn.to_string(),
+                    account_id: account_id.to_string(),
+                    permission_set_arn: permission_set_arn.to_string(),
                     principal_type: *principal_type,
-                    principal_id: principal_id.clone(),
+                    principal_id: principal_id.to_string(),
                 },
             }),
         }
@@ -858,8 +858,8 @@ mod tests {
         let deletion_id = deleted.value.deletion_id.clone().expect("moto returns the request id");
 
         let grant = Grant::SsoAssignment(SsoAssignment {
-            account_id: target.account_id.clone(),
-            permission_set_arn: ps.clone(),
+            account_id: target.account_id.clone().into(),
+            permission_set_arn: ps.clone().into(),
             principal_type: PrincipalKind::User,
             principal_id: principal_id.into(),
         });
@@ -869,10 +869,10 @@ mod tests {
             phase: Phase::SsoAssignments,
             items: vec![item.clone()],
             request: ApiRequest::DeleteAccountAssignment(DeleteAccountAssignment {
-                instance_arn,
-                target_id: target.account_id.clone(),
+                instance_arn: instance_arn.into(),
+                target_id: target.account_id.clone().into(),
                 target_type: "AWS_ACCOUNT".into(),
-                permission_set_arn: ps,
+                permission_set_arn: ps.into(),
                 principal_type: "USER".into(),
                 principal_id: principal_id.into(),
             }),

@@ -65,7 +65,11 @@ pub fn example_policy() -> Policy {
 /// A fixed planning clock (after every `effective:` date of the example policies but one).
 pub fn make_plan(policy: &Policy, state: &ObservedState) -> Plan {
     let now = OffsetDateTime::parse("2026-11-21T09:00:00Z", &time::format_description::well_known::Rfc3339).unwrap();
-    plan(policy, state, &PlanInputs { now, config_path: "offboard.yaml".into(), policy_paths: vec!["leavers".into()] })
+    plan(
+        policy,
+        state.clone(),
+        &PlanInputs { now, config_path: "offboard.yaml".into(), policy_paths: vec!["leavers".into()] },
+    )
 }
 
 /// Fast limits for tests: no client-side rate limit, quick polls, a generous retry budget.

@@ -1,8 +1,8 @@
 //! AppStream 2.0 user–stack associations, removed with `BatchDisassociateUserStack` (at most
 //! [`MAX_BATCH`] per call, per-item failures in `errors`).
 
-use crate::grant::Id;
 use super::{Edge, Phase, RequestContext, batches};
+use crate::grant::Id;
 use crate::grant::{Grant, Labels, Service};
 use crate::plan::{ActionItem, MAX_BATCH};
 use crate::policy::{Config, Keep, Leaver, StackSelection};

@@ -11,8 +11,8 @@
 //! or its display name, and names are not part of the grant: the planner, which knows the names
 //! the Identity Store gives now, applies them (see [`Edge::group_id`]).
 
-use crate::grant::Id;
 use super::{Edge, Phase, RequestContext, single};
+use crate::grant::Id;
 use crate::grant::{Grant, Labels, Service};
 use crate::plan::ActionItem;
 use crate::policy::{Config, Keep, Leaver};

@@ -7,9 +7,9 @@
 //! `DisassociatePersonasFromEntities` removes only the persona. Both are planned for the same
 //! leaver; the persona goes first (see [`Phase`]).
 
-use crate::grant::Id;
 use super::kendra_persona::{by_experience, experience_configured};
 use super::{Edge, Phase, RequestContext, batches};
+use crate::grant::Id;
 use crate::grant::{Grant, Labels, Service};
 use crate::plan::ActionItem;
 use crate::policy::{Config, Keep, Leaver};

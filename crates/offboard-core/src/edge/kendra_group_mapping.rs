@@ -2,8 +2,8 @@
 //! `DeletePrincipalMapping` carrying the plan's fixed `OrderingId` (Kendra ignores a delete
 //! older than the mapping's latest action, so a mapping changed after the plan is not undone).
 
-use crate::grant::Id;
 use super::{Edge, Phase, RequestContext, single};
+use crate::grant::Id;
 use crate::grant::{Grant, Labels, Service};
 use crate::ids::ORDERING_ID_MAX;
 use crate::plan::ActionItem;

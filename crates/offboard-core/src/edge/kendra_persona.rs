@@ -2,8 +2,8 @@
 //! `DisassociatePersonasFromEntities`: one call per (index, experience), at most [`MAX_BATCH`]
 //! entities each, per-entity failures in `FailedEntityList`.
 
-use crate::grant::Id;
 use super::{Edge, Phase, RequestContext, batches};
+use crate::grant::Id;
 use crate::grant::{Grant, Labels, Service};
 use crate::plan::{ActionItem, MAX_BATCH};
 use crate::policy::{Config, Keep, Leaver};

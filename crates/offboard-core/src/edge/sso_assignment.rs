@@ -2,8 +2,8 @@
 //! `DeleteAccountAssignment`, one call per assignment (Identity Center has no batch delete, and
 //! finishes each deletion asynchronously).
 
-use crate::grant::Id;
 use super::{Edge, Phase, RequestContext, single};
+use crate::grant::Id;
 use crate::grant::{Grant, Labels, Service};
 use crate::plan::ActionItem;
 use crate::policy::{Config, Keep, Leaver};
