@@ -16,24 +16,24 @@ use std::collections::BTreeSet;
 pub fn grants(snapshot: &StateSnapshot) -> BTreeSet<Grant> {
     let sso = snapshot.sso_assignments.iter().map(|a| {
         Grant::SsoAssignment(SsoAssignment {
-            account_id: (&*a.account_id).into(),
-            permission_set_arn: (&*a.permission_set_arn).into(),
+            account_id: a.account_id.as_str().into(),
+            permission_set_arn: a.permission_set_arn.as_str().into(),
             principal_type: principal_kind(&a.principal_type),
-            principal_id: (&*a.principal_id).into(),
+            principal_id: a.principal_id.as_str().into(),
         })
     });
     let appstream = snapshot.appstream_associations.iter().map(|a| {
         Grant::AppstreamAssociation(AppstreamAssociation {
-            stack_name: (&*a.stack_name).into(),
-            user_name: (&*a.user_name).into(),
-            authentication_type: (&*a.authentication_type).into(),
+            stack_name: a.stack_name.as_str().into(),
+            user_name: a.user_name.as_str().into(),
+            authentication_type: a.authentication_type.as_str().into(),
         })
     });
     let personas = snapshot.kendra_personas.iter().map(|p| {
         Grant::KendraPersona(KendraPersona {
-            index_id: (&*p.index_id).into(),
-            experience_id: (&*p.experience_id).into(),
-            entity_id: (&*p.entity_id).into(),
+            index_id: p.index_id.as_str().into(),
+            experience_id: p.experience_id.as_str().into(),
+            entity_id: p.entity_id.as_str().into(),
             persona: match p.persona.as_str() {
                 "OWNER" => Persona::Owner,
                 "VIEWER" => Persona::Viewer,
@@ -44,23 +44,23 @@ pub fn grants(snapshot: &StateSnapshot) -> BTreeSet<Grant> {
     });
     let mappings = snapshot.kendra_group_mappings.iter().filter(|m| m.present).map(|m| {
         Grant::KendraGroupMapping(KendraGroupMapping {
-            index_id: (&*m.index_id).into(),
+            index_id: m.index_id.as_str().into(),
             data_source_id: m.data_source_id.clone().map(Into::into),
-            group_id: (&*m.group_id).into(),
+            group_id: m.group_id.as_str().into(),
         })
     });
     let memberships = snapshot.group_memberships.iter().map(|m| {
         Grant::GroupMembership(GroupMembership {
-            group_id: (&*m.group_id).into(),
-            member_id: (&*m.user_id).into(),
-            membership_id: (&*m.membership_id).into(),
+            group_id: m.group_id.as_str().into(),
+            member_id: m.user_id.as_str().into(),
+            membership_id: m.membership_id.as_str().into(),
         })
     });
     let entities = snapshot.kendra_experience_entities.iter().map(|e| {
         Grant::KendraExperienceEntity(KendraExperienceEntity {
-            index_id: (&*e.index_id).into(),
-            experience_id: (&*e.experience_id).into(),
-            entity_id: (&*e.entity_id).into(),
+            index_id: e.index_id.as_str().into(),
+            experience_id: e.experience_id.as_str().into(),
+            entity_id: e.entity_id.as_str().into(),
             entity_type: principal_kind(&e.entity_type),
         })
     });

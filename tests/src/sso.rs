@@ -80,10 +80,10 @@ impl AccountAssignment {
     /// The assignment as the grant that plans, journals and sandbox snapshots speak of.
     pub fn grant(&self) -> Grant {
         Grant::SsoAssignment(SsoAssignment {
-            account_id: (&*self.account_id).into(),
-            permission_set_arn: (&*self.permission_set_arn).into(),
+            account_id: self.account_id.as_str().into(),
+            permission_set_arn: self.permission_set_arn.as_str().into(),
             principal_type: principal_kind(&self.principal_type),
-            principal_id: (&*self.principal_id).into(),
+            principal_id: self.principal_id.as_str().into(),
         })
     }
 }

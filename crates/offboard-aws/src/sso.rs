@@ -190,7 +190,7 @@ pub(crate) async fn assignments_at(
                 account_id: account_id.into(),
                 permission_set_arn: permission_set_arn.into(),
                 principal_type,
-                principal_id: (a.principal_id?).into(),
+                principal_id: a.principal_id?.into(),
             })
         })
         .collect())

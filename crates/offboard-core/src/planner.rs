@@ -84,7 +84,7 @@ pub fn plan(policy: &Policy, state: ObservedState, inputs: &PlanInputs) -> Plan 
         removals.extend(p.remove.iter().map(|g| (g, leaver)));
     }
     drop(planned);
-    removals.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
+    removals.sort_unstable_by_key(|&(grant, _)| grant);
     let items = removals.into_iter().map(|(grant, leaver)| ActionItem {
         principal: leaver.principal.clone(),
         reason: leaver.reason.clone(),

@@ -73,7 +73,7 @@ async fn mappings_of(s: &Session<'_>, at: Where<'_>, sub: &Subject<'_>) -> Resul
             let state = group_mapping(s, &index.id, ds, group_id).await?;
             if state.present {
                 let grant = Grant::KendraGroupMapping(KendraGroupMapping {
-                    index_id: (&*index.id).into(),
+                    index_id: index.id.as_str().into(),
                     data_source_id: ds.map(Into::into),
                     group_id: group_id.as_str().into(),
                 });

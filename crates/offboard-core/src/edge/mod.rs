@@ -322,7 +322,7 @@ mod tests {
     #[test]
     fn grant_order_is_phase_order() {
         let s = |n: &str| Id::from(n);
-        let mut grants = vec![
+        let mut grants = [
             Grant::KendraGroupMapping(KendraGroupMapping { index_id: s("a"), data_source_id: None, group_id: s("a") }),
             Grant::KendraExperienceEntity(KendraExperienceEntity {
                 index_id: s("b"),
