@@ -77,8 +77,9 @@ pub fn plan(policy: &Policy, state: ObservedState, inputs: &PlanInputs) -> Plan 
     // than following the hash map's order across the whole observed state. Actions go in grant
     // order (phases first, see `build_actions`), and planned grants are distinct, so an
     // unstable sort cannot reorder ties: there are none. References are sorted, and each item
-    // copies its grant only as its phase's actions are built: a sorted copy of every removal
-    // held at once was the largest temporary of a large plan.
+    // gets its grant only as its phase's actions are built: a sorted copy of every removal
+    // held at once was the largest temporary of a large plan. (A grant's copy shares its ids,
+    // see `grant::Id`.)
     let mut removals: Vec<(&Grant, &Leaver)> = Vec::with_capacity(planned.len());
     for (p, leaver) in principals.iter().zip(&policy.leavers) {
         removals.extend(p.remove.iter().map(|g| (g, leaver)));
