@@ -1,7 +1,8 @@
 //! Renderers of a [`Plan`]: text for terminals and logs, Markdown for pull requests and job
 //! summaries, JSON for the `plan.json` artifact that `apply` executes.
 //!
-//! [`render`] is the one entry point the CLI calls; the per-format modules hold the layouts.
+//! [`write`] (streamed, what the CLI prints) and [`render`] (a string) are the entry points; the
+//! per-format modules hold the layouts.
 //! What the formats share — the before → after access diff, the summary line, per-principal
 //! counts and status, and the warnings a reviewer must not miss — lives here and in
 //! [`access_diff`], so text and Markdown can never tell different stories.
